@@ -1,0 +1,19 @@
+"""ecologits-like: the environmental footprint of generative-AI API calls.
+
+>>> from ecologits_like import estimate
+>>> impacts = estimate("openai", "gpt-4o-mini", output_tokens=500)
+"""
+
+from ecologits_like._version import __version__
+from ecologits_like.estimate import estimate
+from ecologits_like.impacts.output import ImpactsError, ImpactsOutput, ImpactsWarning
+from ecologits_like.impacts.range_value import RangeValue
+
+__all__ = [
+    "ImpactsError",
+    "ImpactsOutput",
+    "ImpactsWarning",
+    "RangeValue",
+    "__version__",
+    "estimate",
+]

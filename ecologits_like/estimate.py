@@ -1,0 +1,86 @@
+"""``estimate``: the impacts of one LLM request, without calling any API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecologits_like._arguments import check_latency, check_optional_str, check_overrides, check_tokens
+from ecologits_like._plan import Plan, get_plan
+from ecologits_like.impacts.compose import llm_impacts
+from ecologits_like.impacts.output import ImpactsOutput
+
+__all__ = ["estimate", "estimate_from_plan"]
+
+
+def estimate_from_plan(plan: Plan, output_tokens: int, request_latency: float) -> ImpactsOutput:
+    """Run the engine for a resolved plan (arguments already validated; latency ``inf`` if unknown)."""
+    model = plan.resolution.model
+    return llm_impacts(
+        active_parameters=model.active_parameters,
+        total_parameters=model.total_parameters,
+        output_tokens=output_tokens,
+        request_latency=request_latency,
+        hardware=plan.hardware,
+        mix=plan.mix,
+        datacenter_pue=plan.datacenter_pue,
+        datacenter_wue=plan.datacenter_wue,
+        batch_size=plan.batch_size,
+        tps=model.tps,
+        ttft=model.ttft,
+        warnings=list(plan.warnings),
+    )
+
+
+def estimate(
+    provider: str,
+    model: str,
+    output_tokens: int,
+    request_latency: float | None = None,
+    electricity_mix_zone: str | None = None,
+    **overrides: Any,
+) -> ImpactsOutput:
+    """Estimate the environmental impacts of one LLM generation request.
+
+    Args:
+        provider: Provider key: ``openai``, ``anthropic``, ``mistralai``, ``huggingface_hub``, ``cohere``.
+        model: Model name as the API takes or returns it (dated snapshots, aliases, ``ft:`` fine-tunes
+            and ``org/model`` Hub ids resolve to their registry entry).
+        output_tokens: Number of generated tokens.
+        request_latency: Measured request duration in seconds; ``None`` when unknown.
+        electricity_mix_zone: ISO 3166-1 alpha-3 zone of the electricity (``WOR`` for the world);
+            defaults to the provider's datacenter zone.
+        **overrides: ``datacenter_pue`` (>= 1, number or RangeValue), ``datacenter_wue`` (L/kWh),
+            ``hardware`` (a profile of ``data/hardware.json``), ``batch_size`` (>= 1).
+
+    Returns:
+        The impacts. An unknown provider, model or zone never raises: the output's ``errors``
+        says what was not found (with close matches) and its indicators are ``None``.
+
+    Raises:
+        TypeError, ValueError: an argument has the wrong type or an impossible value.
+
+    Example:
+        >>> impacts = estimate("openai", "gpt-4o-mini", output_tokens=500)
+        >>> impacts.energy.unit
+        'kWh'
+    """
+    if not isinstance(provider, str):
+        raise TypeError(f"provider must be a string, got {provider!r} ({type(provider).__name__})")
+    if not isinstance(model, str):
+        raise TypeError(f"model must be a string, got {model!r} ({type(model).__name__})")
+    tokens = check_tokens("output_tokens", output_tokens)
+    latency = check_latency(request_latency)
+    zone = check_optional_str("electricity_mix_zone", electricity_mix_zone)
+    checked = check_overrides(overrides)
+    plan = get_plan(
+        provider,
+        model,
+        zone,
+        checked.get("datacenter_pue"),
+        checked.get("datacenter_wue"),
+        checked.get("hardware"),
+        checked.get("batch_size"),
+    )
+    if isinstance(plan, ImpactsOutput):
+        return plan.model_copy(deep=True)
+    return estimate_from_plan(plan, tokens, latency)

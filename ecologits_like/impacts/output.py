@@ -1,0 +1,196 @@
+"""The public result types: one impact, the usage and embodied phases, and the whole output."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal, Self, cast
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ecologits_like.impacts.range_value import RangeValue, ValueOrRange
+
+__all__ = [
+    "GWP",
+    "PE",
+    "WCF",
+    "ADPe",
+    "Embodied",
+    "Energy",
+    "Impact",
+    "ImpactsError",
+    "ImpactsOutput",
+    "ImpactsWarning",
+    "Usage",
+]
+
+
+class Impact(BaseModel):
+    """One environmental indicator.
+
+    Attributes:
+        type: Machine name of the indicator (``energy``, ``gwp``, ``adpe``, ``pe``, ``wcf``).
+        name: Human name.
+        value: The amount, a float or a :class:`RangeValue` when inputs were uncertain.
+        unit: Unit of ``value``.
+    """
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    type: str
+    name: str
+    value: ValueOrRange
+    unit: str
+
+    #: Defaults applied by :meth:`of`; each subclass sets its own.
+    DEFAULTS: ClassVar[tuple[str, str, str]] = ("", "", "")
+
+    @classmethod
+    def of(cls, value: ValueOrRange) -> Self:
+        """Build the indicator without re-validating an engine-produced value."""
+        kind, name, unit = cls.DEFAULTS
+        return cast(Self, cls.model_construct(type=kind, name=name, value=value, unit=unit))
+
+    @property
+    def min(self) -> float:
+        """Lower bound (the value itself when exact)."""
+        return self.value.min if isinstance(self.value, RangeValue) else self.value
+
+    @property
+    def max(self) -> float:
+        """Upper bound (the value itself when exact)."""
+        return self.value.max if isinstance(self.value, RangeValue) else self.value
+
+    @property
+    def mean(self) -> float:
+        """Midpoint of the range (the value itself when exact)."""
+        return self.value.mean if isinstance(self.value, RangeValue) else self.value
+
+
+class Energy(Impact):
+    """Electricity drawn at the datacenter meter, in kWh."""
+
+    type: Literal["energy"] = "energy"
+    name: str = "Energy"
+    unit: str = "kWh"
+    DEFAULTS: ClassVar[tuple[str, str, str]] = ("energy", "Energy", "kWh")
+
+
+class GWP(Impact):
+    """Global warming potential, in kgCO2eq."""
+
+    type: Literal["gwp"] = "gwp"
+    name: str = "Global Warming Potential"
+    unit: str = "kgCO2eq"
+    DEFAULTS: ClassVar[tuple[str, str, str]] = ("gwp", "Global Warming Potential", "kgCO2eq")
+
+
+class ADPe(Impact):
+    """Abiotic depletion potential for elements, in kgSbeq."""
+
+    type: Literal["adpe"] = "adpe"
+    name: str = "Abiotic Depletion Potential (elements)"
+    unit: str = "kgSbeq"
+    DEFAULTS: ClassVar[tuple[str, str, str]] = ("adpe", "Abiotic Depletion Potential (elements)", "kgSbeq")
+
+
+class PE(Impact):
+    """Primary energy, in MJ."""
+
+    type: Literal["pe"] = "pe"
+    name: str = "Primary Energy"
+    unit: str = "MJ"
+    DEFAULTS: ClassVar[tuple[str, str, str]] = ("pe", "Primary Energy", "MJ")
+
+
+class WCF(Impact):
+    """Water consumption footprint, in litres."""
+
+    type: Literal["wcf"] = "wcf"
+    name: str = "Water Consumption Footprint"
+    unit: str = "L"
+    DEFAULTS: ClassVar[tuple[str, str, str]] = ("wcf", "Water Consumption Footprint", "L")
+
+
+class Usage(BaseModel):
+    """Impacts of running the hardware: electricity and the water it takes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    energy: Energy
+    gwp: GWP
+    adpe: ADPe
+    pe: PE
+    wcf: WCF
+
+
+class Embodied(BaseModel):
+    """Impacts of manufacturing the hardware, allocated to the request."""
+
+    model_config = ConfigDict(frozen=True)
+
+    gwp: GWP
+    adpe: ADPe
+    pe: PE
+
+
+class _Notice(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message}"
+
+
+class ImpactsWarning(_Notice):
+    """Something the caller should know about an estimate that was made (e.g. an estimated size)."""
+
+
+class ImpactsError(_Notice):
+    """Why an estimate could not be made (e.g. an unknown model)."""
+
+
+class ImpactsOutput(BaseModel):
+    """The environmental impacts of one request (or the sum of several).
+
+    Totals (``energy``, ``gwp``, ``adpe``, ``pe``, ``wcf``) are usage plus embodied where both
+    phases exist. All indicators are ``None`` when the estimate could not be made; ``errors``
+    then says why.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    energy: Energy | None = None
+    gwp: GWP | None = None
+    adpe: ADPe | None = None
+    pe: PE | None = None
+    wcf: WCF | None = None
+    usage: Usage | None = None
+    embodied: Embodied | None = None
+    warnings: list[ImpactsWarning] = Field(default_factory=list)
+    errors: list[ImpactsError] = Field(default_factory=list)
+
+    @property
+    def has_warnings(self) -> bool:
+        """Whether any warning was raised."""
+        return bool(self.warnings)
+
+    @property
+    def has_errors(self) -> bool:
+        """Whether the estimate failed (indicators are then ``None``)."""
+        return bool(self.errors)
+
+    @classmethod
+    def failed(cls, *errors: ImpactsError, warnings: list[ImpactsWarning] | None = None) -> ImpactsOutput:
+        """An output carrying only errors (and optional warnings)."""
+        return cls.model_construct(
+            energy=None,
+            gwp=None,
+            adpe=None,
+            pe=None,
+            wcf=None,
+            usage=None,
+            embodied=None,
+            warnings=list(warnings or []),
+            errors=list(errors),
+        )

@@ -6,14 +6,17 @@
 
 from ecologits_like._version import __version__
 from ecologits_like.estimate import estimate
+from ecologits_like.estimate_grid import ImpactsGrid, estimate_grid
 from ecologits_like.impacts.output import ImpactsError, ImpactsOutput, ImpactsWarning
 from ecologits_like.impacts.range_value import RangeValue
 
 __all__ = [
     "ImpactsError",
+    "ImpactsGrid",
     "ImpactsOutput",
     "ImpactsWarning",
     "RangeValue",
     "__version__",
     "estimate",
+    "estimate_grid",
 ]

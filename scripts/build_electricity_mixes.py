@@ -52,9 +52,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-import yaml
-
 import boaviztapi
+import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = REPO_ROOT / "data" / "electricity_mixes.csv"
@@ -193,7 +192,7 @@ def build_rows(electricity: dict, water: dict[str, tuple[float, str]], version: 
                 notes.append(f"{zone}: no {crit} figure in boaviztapi, using world value")
 
         if zone in water:
-            wue, wsrc = water[zone]
+            wue, _source = water[zone]
             if zone == WORLD:
                 sources.append("wue: EcoLogits world default (WRI-based average)")
             else:

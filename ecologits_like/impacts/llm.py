@@ -101,7 +101,7 @@ class HardwareProfile:
 
 @dataclass(frozen=True, slots=True)
 class ElectricityMix:
-    """Impact factors of one kWh of electricity in a zone.
+    """Impact factors of one kWh of electricity in a zone (arrays of them on the vectorised path).
 
     Attributes:
         zone: ISO 3166-1 alpha-3 code, or ``WOR`` for the world average.
@@ -112,23 +112,23 @@ class ElectricityMix:
     """
 
     zone: str
-    gwp: float
-    adpe: float
-    pe: float
-    wue: float
+    gwp: Number
+    adpe: Number
+    pe: Number
+    wue: Number
 
 
 @dataclass(frozen=True, slots=True)
 class Datacenter:
-    """One scenario's datacenter efficiency figures.
+    """One scenario's datacenter efficiency figures (arrays of them on the vectorised path).
 
     Attributes:
         pue: Power usage effectiveness (total facility energy / IT energy), >= 1.
         wue: On-site water usage effectiveness, litres per kWh of IT energy.
     """
 
-    pue: float
-    wue: float
+    pue: Number
+    wue: Number
 
 
 class RequestImpacts(NamedTuple):

@@ -62,7 +62,9 @@ def _bounds(value: object) -> tuple[float, float]:
 
 def _close(a: object, b: object) -> bool:
     (a_lo, a_hi), (b_lo, b_hi) = _bounds(a), _bounds(b)
-    return math.isclose(a_lo, b_lo, rel_tol=REL, abs_tol=1e-300) and math.isclose(a_hi, b_hi, rel_tol=REL, abs_tol=1e-300)
+    return math.isclose(a_lo, b_lo, rel_tol=REL, abs_tol=1e-300) and math.isclose(
+        a_hi, b_hi, rel_tol=REL, abs_tol=1e-300
+    )
 
 
 CASES = list(itertools.product(MODELS, TOKENS, LATENCIES, MIXES, DATACENTERS))

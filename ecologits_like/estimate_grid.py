@@ -1,0 +1,253 @@
+"""The vectorised path: many models x many token counts in one call.
+
+The same engine functions as :func:`ecologits_like.estimate` run over numpy arrays shaped
+``(models, scenarios)``, so results agree with the scalar path to floating-point rounding.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ecologits_like._arguments import check_latency, check_optional_str, check_overrides, check_tokens
+from ecologits_like._plan import Plan, get_plan
+from ecologits_like.impacts.compose import bounds_of
+from ecologits_like.impacts.llm import Datacenter, ElectricityMix, RequestImpacts, compute_llm_impacts
+from ecologits_like.impacts.output import ImpactsError, ImpactsOutput, ImpactsWarning
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["INDICATORS", "ImpactsGrid", "estimate_grid"]
+
+Array = npt.NDArray[np.float64]
+
+#: Indicator names of a grid, with their units.
+INDICATORS: dict[str, str] = {
+    "energy": "kWh",
+    "gwp": "kgCO2eq",
+    "adpe": "kgSbeq",
+    "pe": "MJ",
+    "wcf": "L",
+    "usage_energy": "kWh",
+    "usage_gwp": "kgCO2eq",
+    "usage_adpe": "kgSbeq",
+    "usage_pe": "MJ",
+    "usage_wcf": "L",
+    "embodied_gwp": "kgCO2eq",
+    "embodied_adpe": "kgSbeq",
+    "embodied_pe": "MJ",
+}
+
+
+@dataclass(frozen=True)
+class ImpactsGrid:
+    """Impacts of every (model, scenario) pair.
+
+    Attributes:
+        models: The ``(provider, model)`` pairs, one per row.
+        output_tokens: Output tokens of each scenario (column), shape ``(scenarios,)``.
+        request_latency: Latency of each scenario in seconds (``inf`` when unknown).
+        low: Indicator name -> lower bounds, shape ``(models, scenarios)``; ``nan`` rows for failed models.
+        high: Indicator name -> upper bounds (equal to ``low`` where nothing is uncertain).
+        resolved: Registry name each model resolved to (``None`` when it failed).
+        warnings: Row index -> warnings of that model.
+        errors: Row index -> why that model could not be estimated.
+    """
+
+    models: list[tuple[str, str]]
+    output_tokens: Array
+    request_latency: Array
+    low: dict[str, Array]
+    high: dict[str, Array]
+    resolved: list[str | None]
+    warnings: dict[int, list[ImpactsWarning]] = field(default_factory=dict)
+    errors: dict[int, list[ImpactsError]] = field(default_factory=dict)
+
+    def mean(self, indicator: str) -> Array:
+        """Midpoint of ``indicator``'s range, shape ``(models, scenarios)``."""
+        return (self.low[indicator] + self.high[indicator]) / 2
+
+    def to_frame(self) -> pd.DataFrame:
+        """A long DataFrame: one row per model and scenario, ``<indicator>_min/_max/_mean`` columns.
+
+        Requires pandas (``pip install ecologits-like[notebooks]``).
+        """
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - exercised only without pandas
+            raise ImportError("ImpactsGrid.to_frame() needs pandas: pip install 'ecologits-like[notebooks]'") from exc
+        n_models, n_scenarios = len(self.models), len(self.output_tokens)
+        columns: dict[str, Any] = {
+            "provider": np.repeat([p for p, _ in self.models], n_scenarios),
+            "model": np.repeat([m for _, m in self.models], n_scenarios),
+            "resolved_model": np.repeat(np.array(self.resolved, dtype=object), n_scenarios),
+            "output_tokens": np.tile(self.output_tokens, n_models).astype(np.int64),
+            "request_latency": np.tile(self.request_latency, n_models),
+        }
+        for name in INDICATORS:
+            low, high = self.low[name].ravel(), self.high[name].ravel()
+            columns[f"{name}_min"] = low
+            columns[f"{name}_max"] = high
+            columns[f"{name}_mean"] = (low + high) / 2
+        notes = [
+            "; ".join(str(w) for w in self.warnings.get(i, [])) + "; ".join(str(e) for e in self.errors.get(i, []))
+            for i in range(n_models)
+        ]
+        columns["notes"] = np.repeat(np.array(notes, dtype=object), n_scenarios)
+        return pd.DataFrame(columns)
+
+
+def _column(values: Sequence[float]) -> Array:
+    return np.asarray(values, dtype=np.float64).reshape(-1, 1)
+
+
+def _as_scenarios(
+    output_tokens: int | Sequence[int], request_latency: float | Sequence[float | None] | None
+) -> tuple[Array, Array]:
+    tokens_seq = [output_tokens] if isinstance(output_tokens, (int, np.integer)) else list(output_tokens)
+    if not tokens_seq:
+        raise ValueError("output_tokens must hold at least one token count")
+    tokens = np.array([check_tokens("output_tokens", t) for t in tokens_seq], dtype=np.float64)
+    if request_latency is None or isinstance(request_latency, (int, float)):
+        latency = np.full(tokens.shape, check_latency(request_latency))
+    else:
+        latencies = [check_latency(v) for v in request_latency]
+        if len(latencies) != len(tokens):
+            raise ValueError(
+                f"request_latency must be one value or one per output_tokens entry ({len(tokens)}), "
+                f"got {len(latencies)}"
+            )
+        latency = np.array(latencies, dtype=np.float64)
+    return tokens, latency
+
+
+def _run(plans: list[Plan], tokens: Array, latency: Array, side: int) -> RequestImpacts:
+    """Evaluate one bound (0 = low, 1 = high) for all plans at once."""
+
+    def bound(values: list[Any]) -> Array:
+        return _column([bounds_of(v)[side] for v in values])
+
+    models = [p.resolution.model for p in plans]
+    hardware = plans[0].hardware
+    return compute_llm_impacts(
+        active_parameters=bound([m.active_parameters for m in models]),
+        total_parameters=bound([m.total_parameters for m in models]),
+        output_tokens=tokens.reshape(1, -1),
+        request_latency=latency.reshape(1, -1),
+        hardware=hardware,
+        mix=ElectricityMix(
+            zone="*",
+            gwp=_column([float(p.mix.gwp) for p in plans]),
+            adpe=_column([float(p.mix.adpe) for p in plans]),
+            pe=_column([float(p.mix.pe) for p in plans]),
+            wue=_column([float(p.mix.wue) for p in plans]),
+        ),
+        datacenter=Datacenter(
+            pue=bound([p.datacenter_pue for p in plans]), wue=bound([p.datacenter_wue for p in plans])
+        ),
+        batch_size=float(plans[0].batch_size),
+        tps=_column([math.nan if m.tps is None else m.tps for m in models]),
+        ttft=_column([0.0 if m.ttft is None else m.ttft for m in models]),
+    )
+
+
+def _indicators(result: RequestImpacts) -> dict[str, Array]:
+    as_array = np.asarray
+    return {
+        "energy": as_array(result.energy),
+        "gwp": as_array(result.usage_gwp) + as_array(result.embodied_gwp),
+        "adpe": as_array(result.usage_adpe) + as_array(result.embodied_adpe),
+        "pe": as_array(result.usage_pe) + as_array(result.embodied_pe),
+        "wcf": as_array(result.usage_wcf),
+        "usage_energy": as_array(result.energy),
+        "usage_gwp": as_array(result.usage_gwp),
+        "usage_adpe": as_array(result.usage_adpe),
+        "usage_pe": as_array(result.usage_pe),
+        "usage_wcf": as_array(result.usage_wcf),
+        "embodied_gwp": as_array(result.embodied_gwp),
+        "embodied_adpe": as_array(result.embodied_adpe),
+        "embodied_pe": as_array(result.embodied_pe),
+    }
+
+
+def estimate_grid(
+    models: Sequence[tuple[str, str]],
+    output_tokens: int | Sequence[int],
+    request_latency: float | Sequence[float | None] | None = None,
+    electricity_mix_zone: str | None = None,
+    **overrides: Any,
+) -> ImpactsGrid:
+    """Estimate every ``(provider, model)`` for every scenario in one vectorised pass.
+
+    Args:
+        models: ``(provider, model)`` pairs; unknown ones give ``nan`` rows and an entry in ``errors``.
+        output_tokens: One token count or a sequence of them (the scenarios).
+        request_latency: ``None`` (unknown), one latency for all scenarios, or one per scenario.
+        electricity_mix_zone: Zone for every model; defaults to each provider's datacenter zone.
+        **overrides: As for :func:`ecologits_like.estimate`.
+
+    Returns:
+        An :class:`ImpactsGrid` whose arrays are shaped ``(len(models), n_scenarios)``.
+
+    Example:
+        >>> grid = estimate_grid([("openai", "gpt-4o-mini"), ("mistralai", "mistral-small-latest")], [100, 1000])
+        >>> grid.low["energy"].shape
+        (2, 2)
+    """
+    pairs = [tuple(m) for m in models]
+    for pair in pairs:
+        if len(pair) != 2 or not all(isinstance(x, str) for x in pair):
+            raise TypeError(f"models must be (provider, model) pairs of strings, got {pair!r}")
+    tokens, latency = _as_scenarios(output_tokens, request_latency)
+    zone = check_optional_str("electricity_mix_zone", electricity_mix_zone)
+    checked = check_overrides(overrides)
+
+    plans: list[Plan] = []
+    rows: list[int] = []
+    resolved: list[str | None] = []
+    warnings: dict[int, list[ImpactsWarning]] = {}
+    errors: dict[int, list[ImpactsError]] = {}
+    for index, (provider, model) in enumerate(pairs):
+        plan = get_plan(
+            provider,
+            model,
+            zone,
+            checked.get("datacenter_pue"),
+            checked.get("datacenter_wue"),
+            checked.get("hardware"),
+            checked.get("batch_size"),
+        )
+        if isinstance(plan, ImpactsOutput):
+            errors[index] = list(plan.errors)
+            resolved.append(None)
+            continue
+        plans.append(plan)
+        rows.append(index)
+        resolved.append(plan.resolution.model.name)
+        if plan.warnings:
+            warnings[index] = list(plan.warnings)
+
+    shape = (len(pairs), len(tokens))
+    low = {name: np.full(shape, np.nan) for name in INDICATORS}
+    high = {name: np.full(shape, np.nan) for name in INDICATORS}
+    if plans:
+        for side, target in ((0, low), (1, high)):
+            values = _indicators(_run(plans, tokens, latency, side))
+            for name, array in values.items():
+                target[name][rows] = np.broadcast_to(array, (len(rows), len(tokens)))
+    return ImpactsGrid(
+        models=[(p, m) for p, m in pairs],
+        output_tokens=tokens,
+        request_latency=latency,
+        low=low,
+        high=high,
+        resolved=resolved,
+        warnings=warnings,
+        errors=errors,
+    )

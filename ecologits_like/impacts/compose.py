@@ -19,6 +19,7 @@ from ecologits_like.impacts.output import (
     ImpactsOutput,
     ImpactsWarning,
     Usage,
+    fast_construct,
 )
 from ecologits_like.impacts.range_value import RangeValue, ValueOrRange
 
@@ -57,24 +58,28 @@ def to_output(
     embodied_adpe = _value(float(low.embodied_adpe), float(hi.embodied_adpe))
     embodied_pe = _value(float(low.embodied_pe), float(hi.embodied_pe))
 
-    usage = Usage.model_construct(
-        energy=Energy.of(usage_energy),
-        gwp=GWP.of(usage_gwp),
-        adpe=ADPe.of(usage_adpe),
-        pe=PE.of(usage_pe),
-        wcf=WCF.of(usage_wcf),
+    energy = Energy.of(usage_energy)
+    water = WCF.of(usage_wcf)
+    usage = fast_construct(
+        Usage,
+        {"energy": energy, "gwp": GWP.of(usage_gwp), "adpe": ADPe.of(usage_adpe), "pe": PE.of(usage_pe), "wcf": water},
     )
-    embodied = Embodied.model_construct(gwp=GWP.of(embodied_gwp), adpe=ADPe.of(embodied_adpe), pe=PE.of(embodied_pe))
-    return ImpactsOutput.model_construct(
-        energy=usage.energy,
-        gwp=GWP.of(_value(float(low.usage_gwp + low.embodied_gwp), float(hi.usage_gwp + hi.embodied_gwp))),
-        adpe=ADPe.of(_value(float(low.usage_adpe + low.embodied_adpe), float(hi.usage_adpe + hi.embodied_adpe))),
-        pe=PE.of(_value(float(low.usage_pe + low.embodied_pe), float(hi.usage_pe + hi.embodied_pe))),
-        wcf=usage.wcf,
-        usage=usage,
-        embodied=embodied,
-        warnings=list(warnings or []),
-        errors=[],
+    embodied = fast_construct(
+        Embodied, {"gwp": GWP.of(embodied_gwp), "adpe": ADPe.of(embodied_adpe), "pe": PE.of(embodied_pe)}
+    )
+    return fast_construct(
+        ImpactsOutput,
+        {
+            "energy": energy,
+            "gwp": GWP.of(_value(float(low.usage_gwp + low.embodied_gwp), float(hi.usage_gwp + hi.embodied_gwp))),
+            "adpe": ADPe.of(_value(float(low.usage_adpe + low.embodied_adpe), float(hi.usage_adpe + hi.embodied_adpe))),
+            "pe": PE.of(_value(float(low.usage_pe + low.embodied_pe), float(hi.usage_pe + hi.embodied_pe))),
+            "wcf": water,
+            "usage": usage,
+            "embodied": embodied,
+            "warnings": list(warnings or []),
+            "errors": [],
+        },
     )
 
 

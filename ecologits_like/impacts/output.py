@@ -2,11 +2,41 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal, Self, cast
+from typing import Any, ClassVar, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecologits_like.impacts.range_value import RangeValue, ValueOrRange
+
+_M = TypeVar("_M", bound=BaseModel)
+
+_set_attr = object.__setattr__
+
+
+def fast_construct(cls: type[_M], values: dict[str, Any]) -> _M:
+    """Build a frozen model from trusted, complete ``values`` without validation.
+
+    Equivalent to ``cls.model_construct(**values)`` for a model whose every field is given, at a
+    fraction of the cost: the engine builds fourteen of these per estimate. The fields-set is
+    shared between instances, which is safe because these models are frozen.
+    """
+    obj = cls.__new__(cls)
+    _set_attr(obj, "__dict__", values)
+    _set_attr(obj, "__pydantic_fields_set__", _fields_set(cls))
+    _set_attr(obj, "__pydantic_extra__", None)
+    _set_attr(obj, "__pydantic_private__", None)
+    return obj
+
+
+_FIELDS_SETS: dict[type[BaseModel], set[str]] = {}
+
+
+def _fields_set(cls: type[BaseModel]) -> set[str]:
+    fields = _FIELDS_SETS.get(cls)
+    if fields is None:
+        fields = _FIELDS_SETS[cls] = set(cls.model_fields)
+    return fields
+
 
 __all__ = [
     "GWP",
@@ -47,7 +77,7 @@ class Impact(BaseModel):
     def of(cls, value: ValueOrRange) -> Self:
         """Build the indicator without re-validating an engine-produced value."""
         kind, name, unit = cls.DEFAULTS
-        return cast(Self, cls.model_construct(type=kind, name=name, value=value, unit=unit))
+        return fast_construct(cls, {"type": kind, "name": name, "value": value, "unit": unit})
 
     @property
     def min(self) -> float:

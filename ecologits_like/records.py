@@ -50,4 +50,4 @@ class RequestRecord:
     stream: bool = False
     partial: bool = False
     zone: str | None = None
-    labels: Mapping[str, str] = field(default=_NO_LABELS)
+    labels: Mapping[str, str] = field(default_factory=lambda: _NO_LABELS)

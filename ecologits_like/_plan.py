@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from ecologits_like.impacts.llm import ElectricityMix, HardwareProfile
 from ecologits_like.impacts.output import ImpactsError, ImpactsOutput, ImpactsWarning
@@ -16,7 +17,7 @@ from ecologits_like.impacts.range_value import ValueOrRange
 from ecologits_like.registry import ModelNotFoundError, Resolution, ZoneNotFoundError, get_registry
 from ecologits_like.registry.models import KNOWN_MODEL_WARNINGS
 
-__all__ = ["Plan", "clear_plan_cache", "get_plan"]
+__all__ = ["Plan", "clear_plan_cache", "get_plan", "plan_for"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,19 @@ def get_plan(
         ValueError: ``hardware`` names no profile.
     """
     return _cached_build(provider, model, zone, pue, wue, hardware, batch_size)
+
+
+def plan_for(provider: str, model: str, zone: str | None, overrides: dict[str, Any]) -> Plan | ImpactsOutput:
+    """:func:`get_plan` with overrides as returned by ``check_overrides``."""
+    return _cached_build(
+        provider,
+        model,
+        zone,
+        overrides.get("datacenter_pue"),
+        overrides.get("datacenter_wue"),
+        overrides.get("hardware"),
+        overrides.get("batch_size"),
+    )
 
 
 def clear_plan_cache() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ecologits_like._arguments import check_latency, check_optional_str, check_overrides, check_tokens
-from ecologits_like._plan import Plan, get_plan
+from ecologits_like._plan import Plan, plan_for
 from ecologits_like.impacts.compose import llm_impacts
 from ecologits_like.impacts.output import ImpactsOutput
 
@@ -72,15 +72,7 @@ def estimate(
     latency = check_latency(request_latency)
     zone = check_optional_str("electricity_mix_zone", electricity_mix_zone)
     checked = check_overrides(overrides)
-    plan = get_plan(
-        provider,
-        model,
-        zone,
-        checked.get("datacenter_pue"),
-        checked.get("datacenter_wue"),
-        checked.get("hardware"),
-        checked.get("batch_size"),
-    )
+    plan = plan_for(provider, model, zone, checked)
     if isinstance(plan, ImpactsOutput):
         return plan.model_copy(deep=True)
     return estimate_from_plan(plan, tokens, latency)

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ecologits_like._arguments import check_latency, check_optional_str, check_overrides, check_tokens
-from ecologits_like._plan import Plan, get_plan
+from ecologits_like._plan import Plan, plan_for
 from ecologits_like.impacts.compose import bounds_of
 from ecologits_like.impacts.llm import Datacenter, ElectricityMix, RequestImpacts, compute_llm_impacts
 from ecologits_like.impacts.output import ImpactsError, ImpactsOutput, ImpactsWarning
@@ -214,15 +214,7 @@ def estimate_grid(
     warnings: dict[int, list[ImpactsWarning]] = {}
     errors: dict[int, list[ImpactsError]] = {}
     for index, (provider, model) in enumerate(pairs):
-        plan = get_plan(
-            provider,
-            model,
-            zone,
-            checked.get("datacenter_pue"),
-            checked.get("datacenter_wue"),
-            checked.get("hardware"),
-            checked.get("batch_size"),
-        )
+        plan = plan_for(provider, model, zone, checked)
         if isinstance(plan, ImpactsOutput):
             errors[index] = list(plan.errors)
             resolved.append(None)

@@ -108,30 +108,22 @@ def llm_impacts(
     t_lo, t_hi = bounds_of(total_parameters)
     p_lo, p_hi = bounds_of(datacenter_pue)
     w_lo, w_hi = bounds_of(datacenter_wue)
-    low = compute_llm_impacts(
-        active_parameters=a_lo,
-        total_parameters=t_lo,
-        output_tokens=output_tokens,
-        request_latency=request_latency,
-        hardware=hardware,
-        mix=mix,
-        datacenter=Datacenter(pue=p_lo, wue=w_lo),
-        batch_size=batch_size,
-        tps=tps,
-        ttft=ttft,
-    )
-    high = None
-    if (a_lo, t_lo, p_lo, w_lo) != (a_hi, t_hi, p_hi, w_hi):
-        high = compute_llm_impacts(
-            active_parameters=a_hi,
-            total_parameters=t_hi,
+
+    def scenario(active: float, total: float, pue: float, wue: float) -> RequestImpacts:
+        return compute_llm_impacts(
+            active_parameters=active,
+            total_parameters=total,
             output_tokens=output_tokens,
             request_latency=request_latency,
             hardware=hardware,
             mix=mix,
-            datacenter=Datacenter(pue=p_hi, wue=w_hi),
+            datacenter=Datacenter(pue=pue, wue=wue),
             batch_size=batch_size,
             tps=tps,
             ttft=ttft,
         )
+
+    low = scenario(a_lo, t_lo, p_lo, w_lo)
+    uncertain = (a_lo, t_lo, p_lo, w_lo) != (a_hi, t_hi, p_hi, w_hi)
+    high = scenario(a_hi, t_hi, p_hi, w_hi) if uncertain else None
     return to_output(low, high, warnings)

@@ -4,6 +4,7 @@
 >>> impacts = estimate("openai", "gpt-4o-mini", output_tokens=500)
 """
 
+from ecologits_like._ecologits import EcoLogits
 from ecologits_like._version import __version__
 from ecologits_like.estimate import estimate
 from ecologits_like.estimate_grid import ImpactsGrid, estimate_grid
@@ -11,6 +12,7 @@ from ecologits_like.impacts.output import ImpactsError, ImpactsOutput, ImpactsWa
 from ecologits_like.impacts.range_value import RangeValue
 
 __all__ = [
+    "EcoLogits",
     "ImpactsError",
     "ImpactsGrid",
     "ImpactsOutput",

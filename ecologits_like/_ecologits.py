@@ -1,0 +1,115 @@
+"""``EcoLogits``: instrument the installed provider SDKs so every response carries ``impacts``.
+
+>>> from ecologits_like import EcoLogits
+>>> EcoLogits.init(providers=["openai"], electricity_mix_zone="FRA")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from ecologits_like._arguments import check_optional_str, check_overrides
+from ecologits_like.registry import ZoneNotFoundError, get_registry
+from ecologits_like.tracers import PROVIDERS, load_spec, sdk_installed
+from ecologits_like.tracers._core import TracerConfig, state
+from ecologits_like.tracers._patching import instrument, instrumented, uninstrument_all
+
+__all__ = ["EcoLogits"]
+
+_lock = threading.Lock()
+
+
+def _supported() -> str:
+    return ", ".join(sorted(PROVIDERS))
+
+
+def _check_providers(providers: str | list[str] | tuple[str, ...] | None) -> list[str]:
+    if providers is None:
+        return [name for name in PROVIDERS if sdk_installed(name)]
+    if isinstance(providers, str):
+        providers = [providers]
+    if not isinstance(providers, (list, tuple)) or not all(isinstance(p, str) for p in providers):
+        raise TypeError(
+            f"providers must be None, a provider name or a list of names ({_supported()}), got {providers!r}"
+        )
+    names: list[str] = []
+    for raw in providers:
+        name = raw.strip().lower()
+        if name not in PROVIDERS:
+            raise ValueError(f"Unknown provider {raw!r}; supported providers: {_supported()}.")
+        if not sdk_installed(name):
+            raise ImportError(
+                f"Provider {name!r} needs its SDK, which is not installed: {load_spec(name).install} "
+                f"(supported providers: {_supported()})."
+            )
+        if name not in names:
+            names.append(name)
+    return names
+
+
+class EcoLogits:
+    """Instrumentation of the provider SDKs (process-wide; the same from every thread and task)."""
+
+    @staticmethod
+    def init(
+        providers: str | list[str] | None = None,
+        electricity_mix_zone: str | None = None,
+        **overrides: Any,
+    ) -> None:
+        """Trace the given providers' SDKs; every response then carries ``impacts``.
+
+        Args:
+            providers: ``None`` for every supported provider whose SDK is installed, or one or
+                more of ``openai``, ``anthropic``.
+            electricity_mix_zone: ISO 3166-1 alpha-3 zone (``WOR`` for the world) used for every
+                request; default: each provider's datacenter zone.
+            **overrides: ``datacenter_pue``, ``datacenter_wue``, ``hardware``, ``batch_size``.
+
+        Calling ``init`` again never wraps twice: it replaces the settings and adds providers.
+
+        Raises:
+            ValueError: an unknown provider, zone or hardware profile, or an impossible override.
+            ImportError: a named provider's SDK is not installed.
+            TypeError: an argument of the wrong type or an unknown override.
+        """
+        checked = check_overrides(overrides)
+        zone = check_optional_str("electricity_mix_zone", electricity_mix_zone)
+        registry = get_registry()
+        if zone is not None:
+            try:
+                zone = registry.mixes.get(zone).mix.zone
+            except ZoneNotFoundError as exc:
+                raise ValueError(str(exc)) from None
+        if checked.get("hardware") is not None:
+            registry.hardware.get(checked["hardware"])  # ValueError naming the known profiles
+        names = _check_providers(providers)
+        with _lock:
+            all_names = tuple(dict.fromkeys((*instrumented(), *names)))
+            state.config = TracerConfig(
+                electricity_mix_zone=zone,
+                datacenter_pue=checked.get("datacenter_pue"),
+                datacenter_wue=checked.get("datacenter_wue"),
+                hardware=checked.get("hardware"),
+                batch_size=checked.get("batch_size"),
+                providers=all_names,
+            )
+            for name in names:
+                instrument(load_spec(name))
+
+    @staticmethod
+    def uninstrument() -> None:
+        """Restore every patched SDK method to its original function object; stop tracing."""
+        with _lock:
+            state.config = None
+            uninstrument_all()
+
+    @staticmethod
+    def config() -> TracerConfig | None:
+        """The active settings, or ``None`` when not initialised."""
+        return state.config
+
+    @staticmethod
+    def instrumented_providers() -> tuple[str, ...]:
+        """The providers currently traced."""
+        return instrumented()

@@ -1,0 +1,454 @@
+"""The shared tracer machinery: what a provider module declares, and how one traced call ends.
+
+A provider module (``tracers/openai.py``, ``tracers/anthropic.py``, ...) declares a
+:class:`ProviderSpec`: the SDK classes and methods to patch (a table of :class:`Target` rows) and,
+per *shape* of response (:class:`Shape`), two small functions that read usage:
+
+* ``extract(response) -> Tally``: the model and token counts of a complete response object;
+* ``on_chunk(tally, chunk) -> int``: called once per stream chunk/event; updates ``tally`` in place
+  with O(1) work (field reads and counter increments, no allocation) and returns one of
+  :data:`PASS`, :data:`FINAL`, :data:`LOOKAHEAD`, :data:`HIDE_FINAL`.
+
+Everything else (timing, plans, estimates, records, attaching ``impacts``, stream proxies, raw
+responses, failure handling) lives here and in ``_streams.py`` / ``_patching.py``. Nothing here
+imports a provider SDK and nothing here does arithmetic beyond picking a token count.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from ecologits_like import _sinks
+from ecologits_like._log import log_once, logger
+from ecologits_like._plan import Plan, get_plan
+from ecologits_like.estimate import estimate_from_plan
+from ecologits_like.impacts.output import ImpactsError, ImpactsOutput
+from ecologits_like.impacts.range_value import ValueOrRange
+from ecologits_like.records import RequestRecord
+
+if TYPE_CHECKING:
+    from ecologits_like.tracers._streams import TracedAsyncStream, TracedStream
+
+__all__ = [
+    "FINAL",
+    "HIDE_FINAL",
+    "LOOKAHEAD",
+    "PASS",
+    "Call",
+    "ProviderSpec",
+    "SdkTypes",
+    "Shape",
+    "Tally",
+    "Target",
+    "TracerConfig",
+    "attach",
+]
+
+# ---------------------------------------------------------------------------------------------
+# What ``on_chunk`` returns.
+
+#: An ordinary chunk: hand it to the caller.
+PASS = 0
+#: The provider's terminal chunk (it carries the final usage): finalise now, attach the impacts
+#: to this chunk, hand it to the caller.
+FINAL = 1
+#: Hand this chunk over only after peeking at the next one, so that a hidden terminal chunk right
+#: behind it (see :data:`HIDE_FINAL`) can put its impacts on this one. Only used when the tracer
+#: itself asked the API for usage data the caller did not ask for.
+LOOKAHEAD = 2
+#: A usage-only terminal chunk that the caller would not have received without the tracer:
+#: swallow it, finalise, attach the impacts to the chunk held back by :data:`LOOKAHEAD` (or the
+#: last chunk handed over).
+HIDE_FINAL = 3
+
+
+class Tally:
+    """What is known about one request's tokens: filled from a response, or chunk by chunk.
+
+    ``output_tokens`` is the provider's own count (reasoning tokens included) when it reported one;
+    ``counted`` is the fallback count of content deltas seen in a stream (about one token each).
+    """
+
+    __slots__ = (
+        "cached_input_tokens",
+        "counted",
+        "hide_usage",
+        "input_tokens",
+        "model",
+        "output_tokens",
+        "reasoning_tokens",
+    )
+
+    def __init__(self) -> None:
+        self.model: str | None = None
+        self.input_tokens: int | None = None
+        self.output_tokens: int | None = None
+        self.cached_input_tokens: int | None = None
+        self.reasoning_tokens: int | None = None
+        self.counted = 0
+        #: Set when the tracer asked for stream usage the caller did not ask for (hide it again).
+        self.hide_usage = False
+
+    @property
+    def tokens(self) -> int:
+        """Output tokens for the estimate: the provider's count, else the counted deltas."""
+        return self.output_tokens if self.output_tokens is not None else self.counted
+
+
+Extract = Callable[[Any], Tally]
+OnChunk = Callable[[Tally, Any], int]
+#: ``prepare(resource, kwargs, tally)``: may add request arguments (e.g. ask for stream usage) to
+#: ``kwargs`` before the call, recording in ``tally`` what it did. Must never mutate the caller's
+#: objects (build new dicts).
+Prepare = Callable[[Any, dict[str, Any], Tally], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """A kind of response (chat completion, Responses API response, Anthropic message...)."""
+
+    name: str
+    extract: Extract
+    on_chunk: OnChunk
+    prepare: Prepare | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One patched method (or added attribute) of an SDK class.
+
+    Attributes:
+        module: Module that defines the class (``openai.resources.chat.completions.completions``).
+        qualname: ``Class.method``.
+        is_async: Whether the method is ``async def`` (returns a coroutine).
+        shape: What the call returns, for ``role="call"`` and ``role="stream_manager"``.
+        role: ``"call"``: a request method returning a response, a stream or a raw response.
+            ``"stream_manager"``: a helper returning a context manager that makes the request on
+            enter; the spec's ``hook_manager`` routes its raw stream through the tracer.
+            ``"final_helper"``: a helper stream's ``get_final_*()``; the impacts of its raw stream
+            are attached to what it returns. ``"impacts_property"``: adds an ``impacts`` property
+            to a helper stream class (read from its raw stream).
+    """
+
+    module: str
+    qualname: str
+    is_async: bool = False
+    shape: Shape | None = None
+    role: str = "call"
+
+
+@dataclass(frozen=True, slots=True)
+class SdkTypes:
+    """SDK classes the tracer must recognise in what a patched method returns."""
+
+    streams: tuple[type, ...]
+    async_streams: tuple[type, ...]
+    #: Raw responses (``with_raw_response`` / ``with_streaming_response``) with a sync ``parse()``.
+    raw: tuple[type, ...] = ()
+    #: Raw responses whose ``parse()`` is a coroutine.
+    async_raw: tuple[type, ...] = ()
+
+
+#: ``hook_manager(manager, call, is_async)``: make the manager's request go through
+#: ``call.wrap_stream``; returns the manager (the same object). Provider-specific.
+HookManager = Callable[[Any, "Call", bool], Any]
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    """Everything a provider module declares.
+
+    Attributes:
+        name: Provider key in the registry (``openai``) and in ``EcoLogits.init(providers=...)``.
+        sdk: Import name of the SDK; the provider is available when it imports.
+        install: What to install when it is missing (``pip install ...``).
+        targets: The patch table.
+        types: Loads the SDK classes (called once, at instrumentation).
+        helper_raw_stream: Helper stream object -> its raw SDK stream (for ``final_helper`` and
+            ``impacts_property`` targets).
+        hook_manager: For ``stream_manager`` targets.
+    """
+
+    name: str
+    sdk: str
+    install: str
+    targets: tuple[Target, ...]
+    types: Callable[[], SdkTypes]
+    helper_raw_stream: Callable[[Any], Any] | None = None
+    hook_manager: HookManager | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Configuration (set by EcoLogits.init, read once per call).
+
+
+@dataclass(frozen=True, slots=True)
+class TracerConfig:
+    """The settings traced calls use; replaced as a whole by ``EcoLogits.init``."""
+
+    electricity_mix_zone: str | None = None
+    datacenter_pue: ValueOrRange | None = None
+    datacenter_wue: ValueOrRange | None = None
+    hardware: str | None = None
+    batch_size: int | None = None
+    providers: tuple[str, ...] = field(default=())
+
+
+class _State:
+    """Module-level mutable state; ``config is None`` means "not instrumented: pass through"."""
+
+    __slots__ = ("config", "types")
+
+    def __init__(self) -> None:
+        self.config: TracerConfig | None = None
+        self.types: dict[str, SdkTypes] = {}
+
+
+state = _State()
+
+
+# ---------------------------------------------------------------------------------------------
+# Attaching impacts.
+
+
+def attach(obj: object, impacts: ImpactsOutput) -> bool:
+    """Put ``impacts`` on ``obj`` without touching what it serialises to.
+
+    SDK responses are pydantic v2 models with ``extra="allow"``: a plain ``setattr`` of an unknown
+    name lands in ``__pydantic_extra__`` and then shows in ``model_dump()`` / ``to_json()``. Writing
+    into the instance ``__dict__`` directly (as the SDKs do for ``_request_id``) keeps it out of
+    serialisation, ``==`` and ``repr`` (which only read declared fields) while ``obj.impacts`` works.
+    """
+    try:
+        object.__setattr__(obj, "impacts", impacts)
+    except Exception as exc:  # an object without __dict__: nothing to attach to
+        log_once(
+            f"attach:{type(obj).__qualname__}",
+            "ecologits_like: cannot attach impacts to %s (%s)",
+            type(obj).__qualname__,
+            exc,
+            level=logging.DEBUG,
+        )
+        return False
+    return True
+
+
+def _failed(code: str, message: str) -> ImpactsOutput:
+    return ImpactsOutput.failed(ImpactsError(code=code, message=message))
+
+
+def _is_omitted(value: object) -> bool:
+    """``None``/absent or an SDK ``NotGiven``/``Omit`` sentinel (checked by class name, SDK-agnostic)."""
+    return value is None or type(value).__name__ in ("NotGiven", "Omit")
+
+
+# ---------------------------------------------------------------------------------------------
+# One traced call.
+
+
+class Call:
+    """The life of one traced request: started before the SDK call, finished exactly once."""
+
+    __slots__ = ("_done", "_raw_result", "_raw_stream", "provider", "requested", "shape", "start", "tally", "timestamp")
+
+    def __init__(self, provider: str, shape: Shape, requested: object) -> None:
+        self.provider = provider
+        self.shape = shape
+        self.requested = requested if isinstance(requested, str) else None
+        self.tally = Tally()
+        self.timestamp = datetime.now(UTC)
+        self.start = time.perf_counter()
+        self._done = False
+        self._raw_result: Any = None
+        self._raw_stream: Any = None
+
+    def restart_clock(self) -> None:
+        """For requests made later than the call that described them (stream managers)."""
+        self.timestamp = datetime.now(UTC)
+        self.start = time.perf_counter()
+
+    # -- complete responses -------------------------------------------------------------------
+
+    def on_response(self, response: Any) -> Any:
+        """Handle what the SDK method returned; always returns ``response`` itself (or a stream proxy)."""
+        types = state.types.get(self.provider)
+        try:
+            if types is not None:
+                if isinstance(response, types.streams):
+                    return self.wrap_stream(response)
+                if isinstance(response, types.async_streams):
+                    return self.wrap_stream(response)
+                if isinstance(response, types.raw):
+                    return self._hook_raw(response, is_async=False)
+                if isinstance(response, types.async_raw):
+                    return self._hook_raw(response, is_async=True)
+            latency = time.perf_counter() - self.start
+            try:
+                self.tally = self.shape.extract(response)
+            except Exception as exc:
+                attach(response, self.tracer_error("extract", exc))
+                return response
+            impacts = self.finish(latency, stream=False, partial=False)
+            attach(response, impacts)
+        except Exception as exc:  # a bug of ours must never reach the caller
+            self.tracer_error("response", exc)
+        return response
+
+    # -- streams --------------------------------------------------------------------------------
+
+    def wrap_stream(self, stream: Any) -> TracedStream | TracedAsyncStream:
+        """A proxy that keeps ``stream``'s whole protocol and finalises this call once."""
+        from ecologits_like.tracers._streams import TracedAsyncStream, TracedStream
+
+        types = state.types.get(self.provider)
+        if types is not None and isinstance(stream, types.async_streams):
+            return TracedAsyncStream(stream, self)
+        if hasattr(stream, "__anext__") and not hasattr(stream, "__next__"):
+            return TracedAsyncStream(stream, self)
+        return TracedStream(stream, self)
+
+    # -- raw responses (with_raw_response / with_streaming_response) -----------------------------
+
+    def _hook_raw(self, raw: Any, *, is_async: bool) -> Any:
+        """Route ``raw.parse()`` (no ``to=``) through the tracer; ``raw`` keeps its type and identity."""
+        original = raw.parse
+        call = self
+        # When the SDK already read the body (with_raw_response), the request ended now; otherwise
+        # (with_streaming_response) it ends when parse() has read it.
+        ended = time.perf_counter() if getattr(raw, "is_closed", False) else None
+
+        def handle(result: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            if args or kwargs.get("to") is not None:
+                return result
+            try:
+                if call._raw_stream is not None:
+                    return call._raw_stream
+                if call._raw_result is result:
+                    return result
+                types = state.types.get(call.provider)
+                if types is not None and isinstance(result, types.streams + types.async_streams):
+                    call._raw_stream = call.wrap_stream(result)
+                    return call._raw_stream
+                call._raw_result = result
+                latency = (ended if ended is not None else time.perf_counter()) - call.start
+                call.tally = call.shape.extract(result)
+                attach(result, call.finish(latency, stream=False, partial=False))
+            except Exception as exc:
+                if call._raw_result is result:
+                    attach(result, call.tracer_error("raw-parse", exc))
+            return result
+
+        if is_async or inspect.iscoroutinefunction(original):
+
+            async def parse_async(*args: Any, **kwargs: Any) -> Any:
+                return handle(await original(*args, **kwargs), args, kwargs)
+
+            hook: Callable[..., Any] = parse_async
+        else:
+
+            def parse(*args: Any, **kwargs: Any) -> Any:
+                return handle(original(*args, **kwargs), args, kwargs)
+
+            hook = parse
+        hook.__doc__ = getattr(original, "__doc__", None)
+        try:
+            object.__setattr__(raw, "parse", hook)
+        except Exception as exc:
+            self.tracer_error("raw-hook", exc)
+        return raw
+
+    # -- the end ----------------------------------------------------------------------------------
+
+    def finish(self, latency: float, *, stream: bool, partial: bool) -> ImpactsOutput:
+        """Estimate, emit the record, return the impacts. Runs at most once; never raises."""
+        if self._done:
+            return _failed("tracer-finished-twice", "internal: the request was already finalised")
+        self._done = True
+        try:
+            return self._finish(latency, stream, partial)
+        except Exception as exc:
+            return self.tracer_error("finish", exc)
+
+    def _finish(self, latency: float, stream: bool, partial: bool) -> ImpactsOutput:
+        config = state.config or TracerConfig()
+        tally = self.tally
+        returned = tally.model or None
+        requested = self.requested
+        model = returned or requested
+        plan: Plan | ImpactsOutput
+        if model is None:
+            plan = _failed("model-unknown", "The request named no model and the response reported none.")
+        else:
+            plan = self._plan(model, config)
+            if isinstance(plan, ImpactsOutput) and requested and requested != model:
+                fallback = self._plan(requested, config)
+                if isinstance(fallback, Plan):
+                    plan = fallback
+        tokens = tally.tokens
+        if isinstance(plan, ImpactsOutput):
+            error = plan.errors[0] if plan.errors else None
+            code = error.code if error else "unknown"
+            log_once(
+                f"plan:{self.provider}:{model}:{code}",
+                "ecologits_like: no impacts for %s model %r: %s",
+                self.provider,
+                model,
+                error.message if error else "unknown error",
+            )
+            impacts = plan.model_copy(deep=True)
+            resolved = None
+            zone = config.electricity_mix_zone
+        else:
+            impacts = estimate_from_plan(plan, tokens, latency)
+            resolved = plan.resolution.model.name
+            zone = plan.mix.zone
+        if _sinks.sinks():
+            _sinks.emit(
+                RequestRecord(
+                    timestamp=self.timestamp,
+                    provider=self.provider,
+                    model_requested=requested or model or "",
+                    output_tokens=tokens,
+                    impacts=impacts,
+                    model_resolved=resolved,
+                    model_returned=returned,
+                    input_tokens=tally.input_tokens,
+                    cached_input_tokens=tally.cached_input_tokens,
+                    reasoning_tokens=tally.reasoning_tokens,
+                    latency_s=latency,
+                    stream=stream,
+                    partial=partial,
+                    zone=zone,
+                )
+            )
+        return impacts
+
+    def _plan(self, model: str, config: TracerConfig) -> Plan | ImpactsOutput:
+        return get_plan(
+            self.provider,
+            model,
+            config.electricity_mix_zone,
+            config.datacenter_pue,
+            config.datacenter_wue,
+            config.hardware,
+            config.batch_size,
+        )
+
+    def tracer_error(self, where: str, exc: BaseException) -> ImpactsOutput:
+        """Log a failure of ours once and turn it into an output with errors."""
+        message = f"ecologits_like tracer failed ({self.provider}, {where}): {type(exc).__name__}: {exc}"
+        log_once(f"tracer:{self.provider}:{where}:{type(exc).__name__}", "%s", message)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("tracer failure details", exc_info=exc)
+        return _failed("tracer-error", message)
+
+
+def is_omitted(value: object) -> bool:
+    """Whether a request argument was left out (absent, ``None``, ``NotGiven`` or ``Omit``)."""
+    return _is_omitted(value)

@@ -1,0 +1,225 @@
+"""Applying and removing a provider's patch table with ``wrapt``; the wrappers for each target role.
+
+Each wrapper first reads ``state.config``: ``None`` means "not instrumented" and the call goes
+straight through (this covers bound wrappers an SDK cached before ``uninstrument()``, such as
+``client.chat.completions.with_raw_response``). Exceptions raised by the SDK call itself propagate
+unchanged; everything the tracer does after it is guarded.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import wrapt
+
+from ecologits_like._log import log_once
+from ecologits_like.tracers._core import Call, ProviderSpec, Target, attach, state
+from ecologits_like.tracers._streams import TracedAsyncStream, TracedStream
+
+__all__ = ["instrument", "instrumented", "uninstrument_all"]
+
+_MISSING = object()
+
+# (class, attribute name) -> the original class __dict__ entry (or _MISSING when it was inherited / absent)
+_originals: dict[tuple[type, str], Any] = {}
+# provider name -> the (class, attribute) pairs it patched
+_by_provider: dict[str, list[tuple[type, str]]] = {}
+_lock = threading.RLock()
+
+
+def _start(spec: ProviderSpec, target: Target, instance: Any, kwargs: dict[str, Any]) -> Call | None:
+    try:
+        shape = target.shape
+        assert shape is not None
+        call = Call(spec.name, shape, kwargs.get("model"))
+        if shape.prepare is not None:
+            shape.prepare(instance, kwargs, call.tally)
+        return call
+    except Exception as exc:
+        log_once(
+            f"tracer:{spec.name}:start:{type(exc).__name__}",
+            "ecologits_like tracer failed (%s, start): %s: %s",
+            spec.name,
+            type(exc).__name__,
+            exc,
+        )
+        return None
+
+
+def _call_wrapper(spec: ProviderSpec, target: Target) -> Callable[..., Any]:
+    if target.is_async:
+
+        async def traced_async(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            if state.config is None:
+                return await wrapped(*args, **kwargs)
+            call = _start(spec, target, instance, kwargs)
+            result = await wrapped(*args, **kwargs)
+            return result if call is None else call.on_response(result)
+
+        return traced_async
+
+    def traced(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if state.config is None:
+            return wrapped(*args, **kwargs)
+        call = _start(spec, target, instance, kwargs)
+        result = wrapped(*args, **kwargs)
+        return result if call is None else call.on_response(result)
+
+    return traced
+
+
+def _manager_wrapper(spec: ProviderSpec, target: Target) -> Callable[..., Any]:
+    hook = spec.hook_manager
+    assert hook is not None
+
+    def traced_manager(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if state.config is None:
+            return wrapped(*args, **kwargs)
+        call = _start(spec, target, instance, kwargs)
+        manager = wrapped(*args, **kwargs)
+        if call is None:
+            return manager
+        try:
+            return hook(manager, call, target.is_async)
+        except Exception as exc:
+            call.tracer_error("stream-manager", exc)
+            return manager
+
+    return traced_manager
+
+
+def _raw_stream_impacts(spec: ProviderSpec, helper: Any) -> Any:
+    getter = spec.helper_raw_stream
+    raw = getter(helper) if getter is not None else None
+    if isinstance(raw, (TracedStream, TracedAsyncStream)):
+        return raw.impacts
+    return None
+
+
+def _final_helper_wrapper(spec: ProviderSpec, target: Target) -> Callable[..., Any]:
+    def put(instance: Any, result: Any) -> Any:
+        try:
+            impacts = _raw_stream_impacts(spec, instance)
+            if impacts is not None:
+                attach(result, impacts)
+        except Exception as exc:
+            log_once(f"tracer:{spec.name}:final-helper:{type(exc).__name__}", "ecologits_like: %s", exc)
+        return result
+
+    if target.is_async:
+
+        async def traced_final_async(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            result = await wrapped(*args, **kwargs)
+            return result if state.config is None else put(instance, result)
+
+        return traced_final_async
+
+    def traced_final(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        result = wrapped(*args, **kwargs)
+        return result if state.config is None else put(instance, result)
+
+    return traced_final
+
+
+def _impacts_property(spec: ProviderSpec) -> property:
+    def impacts(self: Any) -> Any:
+        """The request's impacts once the stream has ended (``None`` before); added by ecologits_like."""
+        try:
+            return _raw_stream_impacts(spec, self)
+        except Exception:
+            return None
+
+    return property(impacts)
+
+
+def _resolve(target: Target) -> tuple[type, str]:
+    module = importlib.import_module(target.module)
+    class_name, _, attr = target.qualname.rpartition(".")
+    owner: Any = module
+    for part in class_name.split("."):
+        owner = getattr(owner, part)
+    if not isinstance(owner, type):
+        raise TypeError(f"{target.module}.{class_name} is not a class")
+    return owner, attr
+
+
+def _patch_one(spec: ProviderSpec, target: Target) -> tuple[type, str] | None:
+    try:
+        cls, attr = _resolve(target)
+    except (ImportError, AttributeError, TypeError) as exc:
+        log_once(
+            f"patch:{target.module}:{target.qualname}",
+            "ecologits_like: %s.%s is not in this %s SDK version; not traced (%s)",
+            target.module,
+            target.qualname,
+            spec.sdk,
+            exc,
+        )
+        return None
+    key = (cls, attr)
+    if key in _originals:  # already patched: never wrap twice
+        return key
+    original = cls.__dict__.get(attr, _MISSING)
+    if target.role == "impacts_property":
+        if attr in cls.__dict__ or hasattr(cls, attr):
+            return None  # the SDK has its own attribute of that name: leave it alone
+        setattr(cls, attr, _impacts_property(spec))
+    else:
+        if original is _MISSING:
+            original_value = getattr(cls, attr, _MISSING)
+            if original_value is _MISSING:
+                return None
+        else:
+            original_value = original
+        if target.role == "call":
+            wrapper = _call_wrapper(spec, target)
+        elif target.role == "stream_manager":
+            wrapper = _manager_wrapper(spec, target)
+        elif target.role == "final_helper":
+            wrapper = _final_helper_wrapper(spec, target)
+        else:
+            raise ValueError(f"unknown target role {target.role!r}")
+        setattr(cls, attr, wrapt.FunctionWrapper(original_value, wrapper))
+    _originals[key] = original
+    return key
+
+
+def instrument(spec: ProviderSpec) -> None:
+    """Apply ``spec``'s patch table (idempotent)."""
+    with _lock:
+        if spec.name in _by_provider:
+            return
+        state.types[spec.name] = spec.types()
+        patched: list[tuple[type, str]] = []
+        for target in spec.targets:
+            key = _patch_one(spec, target)
+            if key is not None and key not in patched:
+                patched.append(key)
+        _by_provider[spec.name] = patched
+
+
+def _restore(key: tuple[type, str]) -> None:
+    cls, attr = key
+    original = _originals.pop(key, _MISSING)
+    if original is _MISSING:
+        if attr in cls.__dict__:
+            delattr(cls, attr)
+    else:
+        setattr(cls, attr, original)
+
+
+def uninstrument_all() -> None:
+    """Restore every patched attribute to the exact object it was."""
+    with _lock:
+        for name in list(_by_provider):
+            for key in reversed(_by_provider.pop(name)):
+                _restore(key)
+            state.types.pop(name, None)
+
+
+def instrumented() -> tuple[str, ...]:
+    """Names of the instrumented providers."""
+    return tuple(_by_provider)

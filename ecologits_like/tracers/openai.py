@@ -1,0 +1,203 @@
+"""OpenAI (``openai`` 3.x, including Azure OpenAI through the same client classes).
+
+Traced, sync and async: ``chat.completions.create`` (plain and ``stream=True``), ``.parse``, the
+``chat.completions.stream(...)`` helper (it calls ``create(stream=True)``, so it is traced there),
+``responses.create`` (plain and streamed), ``responses.parse`` and the ``responses.stream(...)``
+helper (through ``create``); ``with_raw_response`` / ``with_streaming_response`` through the same
+methods. Helper streams get an ``impacts`` property and their ``get_final_*()`` result carries it.
+
+Usage: ``completion_tokens`` / ``output_tokens`` already include reasoning tokens (the
+``*_tokens_details.reasoning_tokens`` split is recorded separately, not added again);
+``prompt_tokens`` / ``input_tokens`` include cached tokens (``cached_tokens`` recorded apart).
+
+Chat streams and usage: when the caller did not pass ``stream_options`` and the client talks to
+``*.openai.com``, the tracer adds ``stream_options={"include_usage": True}`` and hides the extra
+usage-only final chunk again, so the caller sees exactly the chunks it would have seen; the chunk
+carrying ``finish_reason`` is held back only until that usage chunk (sent right behind it) arrives,
+and carries the impacts. Azure and other OpenAI-compatible endpoints are left untouched (older
+Azure API versions reject ``stream_options``); there, and when the caller turned usage off, the
+tracer counts content-delta chunks (about one token each) as a fallback. Responses API streams
+always end with ``response.completed`` (or ``.incomplete`` / ``.failed``) carrying usage.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecologits_like.tracers._core import (
+    FINAL,
+    HIDE_FINAL,
+    LOOKAHEAD,
+    PASS,
+    ProviderSpec,
+    SdkTypes,
+    Shape,
+    Tally,
+    Target,
+    is_omitted,
+)
+
+__all__ = ["SPEC"]
+
+
+# -- chat completions -----------------------------------------------------------------------------
+
+
+def _chat_usage(tally: Tally, usage: Any) -> None:
+    tally.input_tokens = usage.prompt_tokens
+    tally.output_tokens = usage.completion_tokens
+    prompt_details = usage.prompt_tokens_details
+    if prompt_details is not None:
+        tally.cached_input_tokens = prompt_details.cached_tokens
+    completion_details = usage.completion_tokens_details
+    if completion_details is not None:
+        tally.reasoning_tokens = completion_details.reasoning_tokens
+
+
+def extract_chat(response: Any) -> Tally:
+    """Model and usage of a ``ChatCompletion`` (or ``ParsedChatCompletion``)."""
+    tally = Tally()
+    tally.model = response.model
+    usage = response.usage
+    if usage is not None:
+        _chat_usage(tally, usage)
+    return tally
+
+
+def on_chat_chunk(tally: Tally, chunk: Any) -> int:
+    """One ``ChatCompletionChunk``."""
+    if tally.model is None and chunk.model:  # Azure starts with a model-less content-filter chunk
+        tally.model = chunk.model
+    usage = chunk.usage
+    if usage is not None:
+        _chat_usage(tally, usage)
+    choices = chunk.choices
+    if not choices:
+        if usage is not None:
+            return HIDE_FINAL if tally.hide_usage else FINAL
+        return PASS
+    choice = choices[0]
+    delta = choice.delta
+    if delta is not None and (delta.content or delta.tool_calls or delta.refusal or delta.function_call):
+        tally.counted += 1
+    if choice.finish_reason is not None and tally.hide_usage:
+        return LOOKAHEAD
+    return PASS
+
+
+def _official_endpoint(resource: Any) -> bool:
+    client = getattr(resource, "_client", None)
+    if client is None or type(client).__name__.startswith(("Azure", "AsyncAzure")):
+        return False
+    host = getattr(getattr(client, "base_url", None), "host", "") or ""
+    return bool(host == "openai.com" or host.endswith(".openai.com"))
+
+
+def prepare_chat(resource: Any, kwargs: dict[str, Any], tally: Tally) -> None:
+    """Ask an official-endpoint chat stream for its usage when the caller left ``stream_options`` out."""
+    if kwargs.get("stream") is True and is_omitted(kwargs.get("stream_options")) and _official_endpoint(resource):
+        kwargs["stream_options"] = {"include_usage": True}
+        tally.hide_usage = True
+
+
+CHAT = Shape("openai.chat", extract_chat, on_chat_chunk, prepare_chat)
+
+
+# -- Responses API ----------------------------------------------------------------------------------
+
+
+def _response_usage(tally: Tally, response: Any) -> None:
+    tally.model = response.model or tally.model
+    usage = response.usage
+    if usage is None:
+        return
+    tally.input_tokens = usage.input_tokens
+    tally.output_tokens = usage.output_tokens
+    input_details = usage.input_tokens_details
+    if input_details is not None:
+        tally.cached_input_tokens = input_details.cached_tokens
+    output_details = usage.output_tokens_details
+    if output_details is not None:
+        tally.reasoning_tokens = output_details.reasoning_tokens
+
+
+def extract_response(response: Any) -> Tally:
+    """Model and usage of a Responses API ``Response`` (or ``ParsedResponse``)."""
+    tally = Tally()
+    _response_usage(tally, response)
+    return tally
+
+
+_TERMINAL_EVENTS = frozenset(("response.completed", "response.incomplete", "response.failed"))
+
+
+def on_response_event(tally: Tally, event: Any) -> int:
+    """One Responses API stream event."""
+    kind = event.type
+    if kind.endswith(".delta"):  # output_text / refusal / function_call_arguments / reasoning deltas
+        tally.counted += 1
+        return PASS
+    if kind in _TERMINAL_EVENTS:
+        _response_usage(tally, event.response)
+        return FINAL
+    if kind == "response.created" and tally.model is None:
+        tally.model = event.response.model
+    return PASS
+
+
+RESPONSES = Shape("openai.responses", extract_response, on_response_event)
+
+
+# -- the table --------------------------------------------------------------------------------------
+
+_CHAT = "openai.resources.chat.completions.completions"
+_RESP = "openai.resources.responses.responses"
+_CHAT_HELPER = "openai.lib.streaming.chat._completions"
+_RESP_HELPER = "openai.lib.streaming.responses._responses"
+
+TARGETS = (
+    Target(_CHAT, "Completions.create", False, CHAT),
+    Target(_CHAT, "AsyncCompletions.create", True, CHAT),
+    Target(_CHAT, "Completions.parse", False, CHAT),
+    Target(_CHAT, "AsyncCompletions.parse", True, CHAT),
+    Target(_RESP, "Responses.create", False, RESPONSES),
+    Target(_RESP, "AsyncResponses.create", True, RESPONSES),
+    Target(_RESP, "Responses.parse", False, RESPONSES),
+    Target(_RESP, "AsyncResponses.parse", True, RESPONSES),
+    # The .stream() helpers call create(stream=True): traced there. Their streams get impacts:
+    Target(_CHAT_HELPER, "ChatCompletionStream.get_final_completion", False, role="final_helper"),
+    Target(_CHAT_HELPER, "AsyncChatCompletionStream.get_final_completion", True, role="final_helper"),
+    Target(_CHAT_HELPER, "ChatCompletionStream.impacts", role="impacts_property"),
+    Target(_CHAT_HELPER, "AsyncChatCompletionStream.impacts", role="impacts_property"),
+    Target(_RESP_HELPER, "ResponseStream.get_final_response", False, role="final_helper"),
+    Target(_RESP_HELPER, "AsyncResponseStream.get_final_response", True, role="final_helper"),
+    Target(_RESP_HELPER, "ResponseStream.impacts", role="impacts_property"),
+    Target(_RESP_HELPER, "AsyncResponseStream.impacts", role="impacts_property"),
+)
+
+
+def _types() -> SdkTypes:
+    from openai import AsyncStream, Stream
+    from openai._legacy_response import LegacyAPIResponse
+    from openai._response import APIResponse, AsyncAPIResponse
+
+    return SdkTypes(
+        streams=(Stream,),
+        async_streams=(AsyncStream,),
+        raw=(LegacyAPIResponse, APIResponse),
+        async_raw=(AsyncAPIResponse,),
+    )
+
+
+def _helper_raw_stream(helper: Any) -> Any:
+    return getattr(helper, "_raw_stream", None)
+
+
+SPEC = ProviderSpec(
+    name="openai",
+    sdk="openai",
+    install="pip install 'ecologits-like[openai]'",
+    targets=TARGETS,
+    types=_types,
+    helper_raw_stream=_helper_raw_stream,
+)

@@ -7,6 +7,7 @@ from typing import Any, ClassVar, Literal, Self, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecologits_like.impacts.range_value import RangeValue, ValueOrRange
+from ecologits_like.impacts.units import convert, format_value
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -93,6 +94,14 @@ class Impact(BaseModel):
     def mean(self) -> float:
         """Midpoint of the range (the value itself when exact)."""
         return self.value.mean if isinstance(self.value, RangeValue) else self.value
+
+    def to(self, unit: str) -> ValueOrRange:
+        """The value in ``unit`` (e.g. ``"Wh"``); a range stays a range. ``ValueError`` lists accepted units."""
+        return convert(self.value, self.type, self.unit, unit)
+
+    def format(self, unit: str | None = None, digits: int = 2) -> str:
+        """Readable text such as ``'0.42 Wh'`` or ``'0.3–0.6 Wh'`` (prefix chosen when ``unit`` is ``None``)."""
+        return format_value(self.value, self.type, self.unit, to=unit, digits=digits)
 
 
 class Energy(Impact):

@@ -1,0 +1,104 @@
+"""EcoLogits.init / uninstrument: validation, idempotence, exact restoration, threads and tasks."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+import wrapt
+from anthropic.resources.messages.messages import AsyncMessages, Messages
+from openai.resources.chat.completions.completions import AsyncCompletions, Completions
+from openai.resources.responses.responses import Responses
+
+from ecologits_like import EcoLogits
+from ecologits_like.tracers import PROVIDERS
+from tests.tracers.conftest import FakeAPI, async_openai_client, only, openai_client, run
+
+MESSAGES = [{"role": "user", "content": "Hello"}]
+PATCHED = [
+    (Completions, "create"),
+    (AsyncCompletions, "create"),
+    (Completions, "parse"),
+    (Responses, "create"),
+    (Messages, "create"),
+    (Messages, "stream"),
+    (AsyncMessages, "stream"),
+]
+
+
+def test_init_patches_and_uninstrument_restores_the_original_functions(api: FakeAPI, records: list[Any]) -> None:
+    originals = {(cls, name): cls.__dict__[name] for cls, name in PATCHED}
+    EcoLogits.init()  # None: every supported provider whose SDK is installed
+    assert set(EcoLogits.instrumented_providers()) == {"openai", "anthropic"}
+    for cls, name in PATCHED:
+        assert isinstance(cls.__dict__[name], wrapt.FunctionWrapper)
+        assert cls.__dict__[name].__wrapped__ is originals[(cls, name)]
+    client = openai_client(api)
+    raw_wrapper = client.chat.completions.with_raw_response  # cached by the SDK while traced
+    EcoLogits.uninstrument()
+    for cls, name in PATCHED:
+        assert cls.__dict__[name] is originals[(cls, name)]
+    from openai.lib.streaming.chat import ChatCompletionStream
+
+    assert "impacts" not in ChatCompletionStream.__dict__
+    response = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    assert not hasattr(response, "impacts")
+    assert not hasattr(raw_wrapper.create(model="gpt-4o-mini", messages=MESSAGES).parse(), "impacts")
+    assert records == []
+    EcoLogits.uninstrument()  # twice is fine
+
+
+def test_init_twice_never_wraps_twice_and_updates_the_config(api: FakeAPI, records: list[Any]) -> None:
+    EcoLogits.init(providers=["openai"], electricity_mix_zone="FRA")
+    first = Completions.__dict__["create"]
+    EcoLogits.init(providers=["openai"], electricity_mix_zone="DEU", datacenter_pue=1.5)
+    assert Completions.__dict__["create"] is first
+    assert not isinstance(first.__wrapped__, wrapt.FunctionWrapper)
+    openai_client(api).chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    record = only(records)
+    assert record.zone == "DEU"
+    config = EcoLogits.config()
+    assert config is not None and config.datacenter_pue == 1.5
+
+
+def test_init_rejects_bad_arguments_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValueError, match=r"Unknown provider 'gemini'.*anthropic, openai"):
+        EcoLogits.init(providers=["gemini"])
+    with pytest.raises(ValueError, match=r"zone 'FRANC'.*Did you mean"):
+        EcoLogits.init(electricity_mix_zone="FRANC")
+    with pytest.raises(ValueError, match="datacenter_pue"):
+        EcoLogits.init(datacenter_pue=0.5)
+    with pytest.raises(TypeError, match="accepted: datacenter_pue"):
+        EcoLogits.init(pue=1.2)
+    with pytest.raises(ValueError, match="hardware must be one of"):
+        EcoLogits.init(hardware="abacus")
+    with pytest.raises(TypeError, match="providers must be"):
+        EcoLogits.init(providers=[42])  # type: ignore[list-item]
+    monkeypatch.setitem(PROVIDERS, "fakeprov", ("ecologits_like.tracers.openai", "no_such_sdk_for_tests"))
+    with pytest.raises(ImportError, match=r"not installed.*supported providers"):
+        EcoLogits.init(providers="fakeprov")
+    assert EcoLogits.instrumented_providers() == () and EcoLogits.config() is None
+
+
+def test_threads_and_tasks_see_the_same_instrumentation(api: FakeAPI, records: list[Any]) -> None:
+    EcoLogits.init(providers=["openai"], electricity_mix_zone="FRA")
+    client = openai_client(api)
+
+    def call(_: int) -> Any:
+        return client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES).impacts
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        impacts = list(pool.map(call, range(16)))
+    assert all(i.energy is not None for i in impacts)
+
+    async def many() -> list[Any]:
+        aclient = async_openai_client(api)
+        responses = await asyncio.gather(
+            *(aclient.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES) for _ in range(8))
+        )
+        return [r.impacts for r in responses]
+
+    assert all(i.energy is not None for i in run(many()))
+    assert len(records) == 24 and {r.zone for r in records} == {"FRA"}

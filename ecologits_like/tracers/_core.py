@@ -129,8 +129,9 @@ class Target:
         is_async: Whether the method is ``async def`` (returns a coroutine).
         shape: What the call returns, for ``role="call"`` and ``role="stream_manager"``.
         role: ``"call"``: a request method returning a response, a stream or a raw response.
-            ``"stream_manager"``: a helper returning a context manager that makes the request on
-            enter; the spec's ``hook_manager`` routes its raw stream through the tracer.
+            ``"stream_manager"``: a (sync) helper returning a context manager that makes the request on
+            enter; the spec's ``hook_manager`` routes its raw stream through the tracer (``is_async``:
+            the manager is an async one).
             ``"final_helper"``: a helper stream's ``get_final_*()``; the impacts of its raw stream
             are attached to what it returns. ``"impacts_property"``: adds an ``impacts`` property
             to a helper stream class (read from its raw stream).

@@ -53,6 +53,9 @@ class _TracedBase(_Proxy):
         self._self_last: Any = _NOTHING
         self._self_pending: tuple[Any, int] | None = None
         self._self_error: BaseException | None = None
+        # Bound once: per chunk, one call instead of a proxy attribute lookup plus a bind.
+        self._self_next = getattr(wrapped, "__next__", None)
+        self._self_anext = getattr(wrapped, "__anext__", None)
 
     @property
     def impacts(self) -> ImpactsOutput | None:
@@ -101,7 +104,7 @@ class TracedStream(_TracedBase):
                 item, code = pending
             else:
                 try:
-                    item = self.__wrapped__.__next__()
+                    item = self._self_next()
                 except StopIteration:
                     if held is not _NOTHING:
                         self._self_finalize(False, held)
@@ -172,7 +175,7 @@ class TracedAsyncStream(_TracedBase):
                 item, code = pending
             else:
                 try:
-                    item = await self.__wrapped__.__anext__()
+                    item = await self._self_anext()
                 except StopAsyncIteration:
                     if held is not _NOTHING:
                         self._self_finalize(False, held)

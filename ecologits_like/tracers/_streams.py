@@ -54,8 +54,8 @@ class _TracedBase(_Proxy):
         self._self_pending: tuple[Any, int] | None = None
         self._self_error: BaseException | None = None
         # Bound once: per chunk, one call instead of a proxy attribute lookup plus a bind.
-        self._self_next = getattr(wrapped, "__next__", None)
-        self._self_anext = getattr(wrapped, "__anext__", None)
+        self._self_next: Any = getattr(wrapped, "__next__", None)
+        self._self_anext: Any = getattr(wrapped, "__anext__", None)
 
     @property
     def impacts(self) -> ImpactsOutput | None:

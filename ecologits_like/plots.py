@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ecologits_like.compare import DEFAULT_UNITS, indicator_column
+from ecologits_like.registry import get_registry
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,9 +67,13 @@ def _one_scenario(df: pd.DataFrame, output_tokens: int | None, who: str) -> pd.D
 
 
 def _colours(providers: list[str]) -> dict[str, Any]:
+    """One colour per provider, the same in every plot (registry order, then any others)."""
     plt = _pyplot()
     cmap = plt.get_cmap("tab10")
-    return {name: cmap(i % 10) for i, name in enumerate(sorted(set(providers)))}
+    order = get_registry().models.providers
+    order += sorted(set(providers) - set(order))
+    present = set(providers)
+    return {name: cmap(i % 10) for i, name in enumerate(order) if name in present}
 
 
 def _stat_columns(indicator: str, unit: str | None, per_1k_tokens: bool) -> tuple[str, str, str, str]:

@@ -250,8 +250,14 @@ def _cmd_zones(args: argparse.Namespace, out: TextIO) -> int:
         return 0
     rows = [["zone", "name", "gwp kgCO2eq/kWh", "adpe kgSbeq/kWh", "pe MJ/kWh", "wue L/kWh"]]
     rows += [
-        [r.mix.zone, r.name, _number(float(r.mix.gwp)), _number(float(r.mix.adpe)), _number(float(r.mix.pe)),
-         _number(float(r.mix.wue))]
+        [
+            r.mix.zone,
+            r.name,
+            _number(float(r.mix.gwp)),
+            _number(float(r.mix.adpe)),
+            _number(float(r.mix.pe)),
+            _number(float(r.mix.wue)),
+        ]
         for r in records
     ]
     _table(rows, out)

@@ -62,7 +62,7 @@ def test_line_schema(tmp_path: Path) -> None:
     energy = data["impacts"]["energy"]["value"]
     assert set(energy) == {"min", "max"}
     assert data["impacts"]["warnings"][0].keys() == {"code", "message"}
-    line = (tmp_path / "x.jsonl")
+    line = tmp_path / "x.jsonl"
     write_records([record], line)
     raw = line.read_bytes()
     assert raw.endswith(b"\n") and raw.count(b"\n") == 1

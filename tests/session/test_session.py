@@ -273,7 +273,12 @@ def test_summary_rows_per_provider_and_model() -> None:
         ("openai", "gpt-unknown-model"),
     ]
     gpt4o = rows[0]
-    assert (gpt4o["requests"], gpt4o["failed_requests"], gpt4o["input_tokens"], gpt4o["output_tokens"]) == (2, 0, 10, 300)
+    assert (gpt4o["requests"], gpt4o["failed_requests"], gpt4o["input_tokens"], gpt4o["output_tokens"]) == (
+        2,
+        0,
+        10,
+        300,
+    )
     assert gpt4o["latency_s"] == 3.0
     records = s.requests[:2]
     assert gpt4o["energy_kwh_min"] == math.fsum(r.impacts.energy.min for r in records)

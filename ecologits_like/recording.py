@@ -54,6 +54,7 @@ __all__ = [
     "LoadedRecords",
     "RecordFileError",
     "RecordProblem",
+    "encode_record",
     "load_records",
     "record_from_json",
     "record_to_json",

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from ecologits_like.impacts.llm import ElectricityMix, HardwareProfile
+from ecologits_like.impacts.compiled import CompiledScenario, compile_scenario
+from ecologits_like.impacts.compose import bounds_of
+from ecologits_like.impacts.llm import Datacenter, ElectricityMix, HardwareProfile
 from ecologits_like.impacts.output import ImpactsError, ImpactsOutput, ImpactsWarning
 from ecologits_like.impacts.range_value import ValueOrRange
 from ecologits_like.registry import ModelNotFoundError, Resolution, ZoneNotFoundError, get_registry
@@ -32,6 +34,8 @@ class Plan:
     datacenter_pue: ValueOrRange
     datacenter_wue: ValueOrRange
     warnings: tuple[ImpactsWarning, ...]
+    low: CompiledScenario  # every uncertain input at its lower bound
+    high: CompiledScenario | None  # every one at its upper bound; None when nothing is uncertain
 
 
 def _build(
@@ -69,15 +73,36 @@ def _build(
                 message=f"{model!r} is a fine-tune; estimated as its base model {info.name!r}.",
             )
         )
+    datacenter_pue = profile.pue if pue is None else pue
+    datacenter_wue = profile.wue if wue is None else wue
+    batch = hardware.batch_size if batch_size is None else batch_size
+    bounds = [bounds_of(v) for v in (info.active_parameters, info.total_parameters, datacenter_pue, datacenter_wue)]
+
+    def scenario(side: int) -> CompiledScenario:
+        active, total, pue_bound, wue_bound = (b[side] for b in bounds)
+        return compile_scenario(
+            active_parameters=active,
+            total_parameters=total,
+            hardware=hardware,
+            mix=mix,
+            datacenter=Datacenter(pue=pue_bound, wue=wue_bound),
+            batch_size=batch,
+            tps=info.tps,
+            ttft=info.ttft,
+        )
+
+    uncertain = any(lo != hi for lo, hi in bounds)
     return Plan(
         provider=provider,
         resolution=resolution,
         mix=mix,
         hardware=hardware,
-        batch_size=hardware.batch_size if batch_size is None else batch_size,
-        datacenter_pue=profile.pue if pue is None else pue,
-        datacenter_wue=profile.wue if wue is None else wue,
+        batch_size=batch,
+        datacenter_pue=datacenter_pue,
+        datacenter_wue=datacenter_wue,
         warnings=tuple(warnings),
+        low=scenario(0),
+        high=scenario(1) if uncertain else None,
     )
 
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from ecologits_like._arguments import check_latency, check_optional_str, check_overrides, check_tokens
 from ecologits_like._plan import Plan, plan_for
-from ecologits_like.impacts.compose import llm_impacts
+from ecologits_like.impacts.compiled import evaluate
+from ecologits_like.impacts.compose import to_output
 from ecologits_like.impacts.output import ImpactsOutput
 
 __all__ = ["estimate", "estimate_from_plan"]
@@ -14,20 +15,11 @@ __all__ = ["estimate", "estimate_from_plan"]
 
 def estimate_from_plan(plan: Plan, output_tokens: int, request_latency: float) -> ImpactsOutput:
     """Run the engine for a resolved plan (arguments already validated; latency ``inf`` if unknown)."""
-    model = plan.resolution.model
-    return llm_impacts(
-        active_parameters=model.active_parameters,
-        total_parameters=model.total_parameters,
-        output_tokens=output_tokens,
-        request_latency=request_latency,
-        hardware=plan.hardware,
-        mix=plan.mix,
-        datacenter_pue=plan.datacenter_pue,
-        datacenter_wue=plan.datacenter_wue,
-        batch_size=plan.batch_size,
-        tps=model.tps,
-        ttft=model.ttft,
-        warnings=list(plan.warnings),
+    high = plan.high
+    return to_output(
+        evaluate(plan.low, output_tokens, request_latency),
+        None if high is None else evaluate(high, output_tokens, request_latency),
+        list(plan.warnings),
     )
 
 

@@ -55,8 +55,12 @@ def test_estimate_matches_the_engine_with_the_providers_data() -> None:
         batch_size=64,
     )
     got = estimate("anthropic", "claude-3-5-haiku-latest", output_tokens=321, request_latency=4.2)
-    assert got.energy.value == expected.energy.value
-    assert got.wcf.value == expected.wcf.value
+    for name in ("energy", "gwp", "adpe", "pe", "wcf"):
+        got_bounds, expected_bounds = _bounds(getattr(got, name).value), _bounds(getattr(expected, name).value)
+        assert got_bounds == pytest.approx(expected_bounds, rel=1e-12), name
+    for name in ("gwp", "adpe", "pe"):
+        got_bounds = _bounds(getattr(got.embodied, name).value)
+        assert got_bounds == pytest.approx(_bounds(getattr(expected.embodied, name).value), rel=1e-12), name
 
 
 def test_zone_changes_usage_but_not_embodied() -> None:

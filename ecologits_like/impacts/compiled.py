@@ -1,0 +1,127 @@
+"""The per-request hot path: the methodology compiled into a few coefficients per scenario.
+
+For a fixed model, hardware, datacenter and electricity mix, every impact of a request is linear
+in two quantities: its generation latency and its output tokens. :func:`compile_scenario`
+evaluates the named formulas of :mod:`ecologits_like.impacts.llm` once, at unit inputs, to get
+those coefficients; :func:`evaluate` then costs a handful of multiplications per request. The
+results equal :func:`~ecologits_like.impacts.llm.compute_llm_impacts` up to floating-point
+rounding (tests hold them to 1e-12 relative).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ecologits_like.impacts.llm import (
+    Datacenter,
+    ElectricityMix,
+    HardwareProfile,
+    RequestImpacts,
+    embodied_allocation,
+    gpu_energy_per_token,
+    latency_per_token,
+    model_required_memory,
+    request_energy,
+    request_it_energy,
+    request_water,
+    required_gpu_count,
+    server_embodied_share,
+    server_energy,
+    usage_impact,
+)
+
+__all__ = ["CompiledScenario", "compile_scenario", "evaluate"]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledScenario:
+    """Coefficients of one scenario; see :func:`compile_scenario` for their meaning."""
+
+    seconds_per_token: float
+    ttft: float
+    gpu_count: float
+    it_kwh_per_second: float  # server share, per second of generation
+    it_kwh_per_token: float  # all GPUs, per output token
+    energy_per_it: float  # PUE
+    gwp_per_kwh: float
+    adpe_per_kwh: float
+    pe_per_kwh: float
+    water_per_it_kwh: float
+    embodied_gwp_per_second: float
+    embodied_adpe_per_second: float
+    embodied_pe_per_second: float
+
+
+def compile_scenario(
+    *,
+    active_parameters: float,
+    total_parameters: float,
+    hardware: HardwareProfile,
+    mix: ElectricityMix,
+    datacenter: Datacenter,
+    batch_size: float,
+    tps: float | None = None,
+    ttft: float | None = None,
+) -> CompiledScenario:
+    """Evaluate everything that does not depend on the request's tokens or latency."""
+    gpus = float(
+        required_gpu_count(
+            model_required_memory(total_parameters, hardware.quantization_bits, hardware.memory_overhead),
+            hardware.gpu_memory_gb,
+        )
+    )
+    token_energy = gpu_energy_per_token(
+        active_parameters, batch_size, hardware.energy_alpha, hardware.energy_beta, hardware.energy_gamma
+    )
+
+    def embodied_rate(server_factor: float, gpu_factor: float) -> float:
+        share = server_embodied_share(gpus, hardware.server_gpu_count, server_factor, gpu_factor)
+        return float(embodied_allocation(share, 1.0, hardware.lifespan_s, batch_size))
+
+    return CompiledScenario(
+        seconds_per_token=float(
+            latency_per_token(
+                active_parameters,
+                batch_size,
+                hardware.latency_alpha,
+                hardware.latency_beta,
+                hardware.latency_gamma,
+                tps,
+            )
+        ),
+        ttft=0.0 if ttft is None else float(ttft),
+        gpu_count=gpus,
+        it_kwh_per_second=float(
+            server_energy(1.0, hardware.server_power_kw, gpus, hardware.server_gpu_count, batch_size)
+        ),
+        it_kwh_per_token=float(request_it_energy(0.0, gpus, 1.0, token_energy)),
+        energy_per_it=float(request_energy(1.0, datacenter.pue)),
+        gwp_per_kwh=float(usage_impact(1.0, mix.gwp)),
+        adpe_per_kwh=float(usage_impact(1.0, mix.adpe)),
+        pe_per_kwh=float(usage_impact(1.0, mix.pe)),
+        water_per_it_kwh=float(request_water(1.0, datacenter.wue, datacenter.pue, mix.wue)),
+        embodied_gwp_per_second=embodied_rate(hardware.server_embodied.gwp, hardware.gpu_embodied.gwp),
+        embodied_adpe_per_second=embodied_rate(hardware.server_embodied.adpe, hardware.gpu_embodied.adpe),
+        embodied_pe_per_second=embodied_rate(hardware.server_embodied.pe, hardware.gpu_embodied.pe),
+    )
+
+
+def evaluate(scenario: CompiledScenario, output_tokens: float, request_latency: float) -> RequestImpacts:
+    """Impacts of one request under a compiled scenario (``request_latency`` is ``inf`` when unknown)."""
+    modelled = output_tokens * scenario.seconds_per_token + scenario.ttft
+    latency = request_latency if request_latency < modelled else modelled
+    it_energy = latency * scenario.it_kwh_per_second + output_tokens * scenario.it_kwh_per_token
+    energy = it_energy * scenario.energy_per_it
+    return RequestImpacts(
+        energy=energy,
+        it_energy=it_energy,
+        latency=latency,
+        gpu_count=scenario.gpu_count,
+        usage_gwp=energy * scenario.gwp_per_kwh,
+        usage_adpe=energy * scenario.adpe_per_kwh,
+        usage_pe=energy * scenario.pe_per_kwh,
+        usage_wcf=it_energy * scenario.water_per_it_kwh,
+        embodied_gwp=latency * scenario.embodied_gwp_per_second,
+        embodied_adpe=latency * scenario.embodied_adpe_per_second,
+        embodied_pe=latency * scenario.embodied_pe_per_second,
+    )

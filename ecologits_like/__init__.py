@@ -10,6 +10,7 @@ from ecologits_like.estimate import estimate
 from ecologits_like.estimate_grid import ImpactsGrid, estimate_grid
 from ecologits_like.impacts.output import ImpactsError, ImpactsOutput, ImpactsWarning
 from ecologits_like.impacts.range_value import RangeValue
+from ecologits_like.session import Session
 
 __all__ = [
     "EcoLogits",
@@ -18,6 +19,7 @@ __all__ = [
     "ImpactsOutput",
     "ImpactsWarning",
     "RangeValue",
+    "Session",
     "__version__",
     "estimate",
     "estimate_grid",

@@ -6,11 +6,17 @@
 
 from __future__ import annotations
 
+import os
 import threading
+from collections.abc import Mapping
 from typing import Any
 
+from ecologits_like import _sinks
 from ecologits_like._arguments import check_optional_str, check_overrides
+from ecologits_like.recording import JsonlRecorder
 from ecologits_like.registry import ZoneNotFoundError, get_registry
+from ecologits_like.session import Session
+from ecologits_like.session import session as _open_session
 from ecologits_like.tracers import PROVIDERS, load_spec, sdk_installed
 from ecologits_like.tracers._core import TracerConfig, state
 from ecologits_like.tracers._patching import instrument, instrumented, uninstrument_all
@@ -51,10 +57,13 @@ def _check_providers(providers: str | list[str] | tuple[str, ...] | None) -> lis
 class EcoLogits:
     """Instrumentation of the provider SDKs (process-wide; the same from every thread and task)."""
 
+    _recorder: JsonlRecorder | None = None
+
     @staticmethod
     def init(
         providers: str | list[str] | None = None,
         electricity_mix_zone: str | None = None,
+        record_to: str | os.PathLike[str] | None = None,
         **overrides: Any,
     ) -> None:
         """Trace the given providers' SDKs; every response then carries ``impacts``.
@@ -64,6 +73,8 @@ class EcoLogits:
                 more of ``openai``, ``anthropic``.
             electricity_mix_zone: ISO 3166-1 alpha-3 zone (``WOR`` for the world) used for every
                 request; default: each provider's datacenter zone.
+            record_to: a JSON-lines file to which one record per traced request is appended
+                (safe across threads and processes; see :mod:`ecologits_like.recording`).
             **overrides: ``datacenter_pue``, ``datacenter_wue``, ``hardware``, ``batch_size``.
 
         Calling ``init`` again never wraps twice: it replaces the settings and adds providers.
@@ -73,6 +84,8 @@ class EcoLogits:
             ImportError: a named provider's SDK is not installed.
             TypeError: an argument of the wrong type or an unknown override.
         """
+        if record_to is not None and not isinstance(record_to, (str, os.PathLike)):
+            raise TypeError(f"record_to must be a file path or None, got {record_to!r} ({type(record_to).__name__})")
         checked = check_overrides(overrides)
         zone = check_optional_str("electricity_mix_zone", electricity_mix_zone)
         registry = get_registry()
@@ -96,6 +109,8 @@ class EcoLogits:
             )
             for name in names:
                 instrument(load_spec(name))
+            if record_to is not None:
+                EcoLogits._replace_recorder(JsonlRecorder(record_to))
 
     @staticmethod
     def uninstrument() -> None:
@@ -103,6 +118,25 @@ class EcoLogits:
         with _lock:
             state.config = None
             uninstrument_all()
+            EcoLogits._replace_recorder(None)
+
+    @staticmethod
+    def _replace_recorder(recorder: JsonlRecorder | None) -> None:
+        old = EcoLogits._recorder
+        if old is not None:
+            _sinks.remove_sink(old)
+            old.close()
+        EcoLogits._recorder = recorder
+        if recorder is not None:
+            _sinks.add_sink(recorder)
+
+    @staticmethod
+    def session(name: str | None = None, labels: Mapping[str, str] | None = None) -> Session:
+        """A session collecting every traced request made inside it (``with``, ``async with`` or decorator).
+
+        See :func:`ecologits_like.session.session`.
+        """
+        return _open_session(name, labels)
 
     @staticmethod
     def config() -> TracerConfig | None:

@@ -213,9 +213,7 @@ def compare(
     total_min, total_max = _bounds([None if i is None else i.total_parameters for i in infos])
     active_min, active_max = _bounds([None if i is None else i.active_parameters for i in infos])
     zones = [
-        zone
-        if zone is not None
-        else (registry.providers[p].datacenter_zone if p in registry.providers else None)
+        zone if zone is not None else (registry.providers[p].datacenter_zone if p in registry.providers else None)
         for p, _ in pairs
     ]
     columns: dict[str, Any] = {

@@ -239,8 +239,8 @@ def equivalents(
         One :class:`EquivalentValue` per :data:`EQUIVALENTS` entry whose indicator is present.
 
     Example:
-        >>> [str(e) for e in equivalents({"gwp": 0.002176})]
-        ['0.010 km by petrol/diesel car (one occupant)']
+        >>> print(equivalents({"gwp": 0.002176})[0])
+        0.01 km by petrol/diesel car (one occupant)
     """
     amounts: dict[str, tuple[ValueOrRange, str]] = {}
     given_units = dict(units or {})

@@ -69,10 +69,14 @@ def test_agrees_with_estimate() -> None:
 
 def test_zone_and_overrides_pass_through() -> None:
     base = compare([("openai", "gpt-4o")], 500)
-    fra = compare([("openai", "gpt-4o")], 500, electricity_mix_zone="fra", datacenter_pue=1.5, hardware="nvidia-a100-80gb-hgx")
+    fra = compare(
+        [("openai", "gpt-4o")], 500, electricity_mix_zone="fra", datacenter_pue=1.5, hardware="nvidia-a100-80gb-hgx"
+    )
     assert fra["zone"].iloc[0] == "FRA" and base["zone"].iloc[0] == "USA"
     assert fra["hardware"].iloc[0] == "nvidia-a100-80gb-hgx"
-    expected = estimate("openai", "gpt-4o", 500, electricity_mix_zone="FRA", datacenter_pue=1.5, hardware="nvidia-a100-80gb-hgx")
+    expected = estimate(
+        "openai", "gpt-4o", 500, electricity_mix_zone="FRA", datacenter_pue=1.5, hardware="nvidia-a100-80gb-hgx"
+    )
     assert expected.gwp is not None
     assert fra["gwp_gco2eq_max"].iloc[0] == pytest.approx(expected.gwp.max * 1000, rel=1e-9)
 

@@ -133,7 +133,12 @@ def test_estimate_output_units() -> None:
 
 
 def test_equivalents_have_sources_and_scale_linearly() -> None:
-    assert {e.key for e in EQUIVALENTS} >= {"smartphone_charges", "km_by_car", "drinking_water_litres", "led_bulb_hours"}
+    assert {e.key for e in EQUIVALENTS} >= {
+        "smartphone_charges",
+        "km_by_car",
+        "drinking_water_litres",
+        "led_bulb_hours",
+    }
     for item in EQUIVALENTS:
         assert item.per_unit > 0
         assert item.source and ("http" in item.source or "Identity" in item.source)

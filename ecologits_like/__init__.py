@@ -6,6 +6,7 @@
 
 from ecologits_like._ecologits import EcoLogits
 from ecologits_like._version import __version__
+from ecologits_like.compare import compare
 from ecologits_like.estimate import estimate
 from ecologits_like.estimate_grid import ImpactsGrid, estimate_grid
 from ecologits_like.impacts.output import ImpactsError, ImpactsOutput, ImpactsWarning
@@ -21,6 +22,7 @@ __all__ = [
     "RangeValue",
     "Session",
     "__version__",
+    "compare",
     "estimate",
     "estimate_grid",
 ]

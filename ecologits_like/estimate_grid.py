@@ -110,7 +110,15 @@ def _column(values: Sequence[float]) -> Array:
 def _as_scenarios(
     output_tokens: int | Sequence[int], request_latency: float | Sequence[float | None] | None
 ) -> tuple[Array, Array]:
-    tokens_seq = [output_tokens] if isinstance(output_tokens, (int, np.integer)) else list(output_tokens)
+    if isinstance(output_tokens, (int, np.integer)):
+        tokens_seq: list[object] = [output_tokens]
+    elif isinstance(output_tokens, (str, bytes)) or not hasattr(output_tokens, "__iter__"):
+        raise TypeError(
+            "output_tokens must be a non-negative integer or a sequence of them, "
+            f"got {output_tokens!r} ({type(output_tokens).__name__})"
+        )
+    else:
+        tokens_seq = list(output_tokens)
     if not tokens_seq:
         raise ValueError("output_tokens must hold at least one token count")
     tokens = np.array([check_tokens("output_tokens", t) for t in tokens_seq], dtype=np.float64)

@@ -253,3 +253,5 @@ def test_grid_validates_its_arguments() -> None:
         estimate_grid(MODELS, [])
     with pytest.raises(ValueError, match="output_tokens must be a non-negative integer"):
         estimate_grid(MODELS, [-3])
+    with pytest.raises(TypeError, match=r"output_tokens must be a non-negative integer or a sequence of them, got 1.5"):
+        estimate_grid(MODELS, 1.5)  # type: ignore[arg-type]

@@ -472,7 +472,8 @@ def from_records(
         licensing: ``header.licensing``, e.g. ``"CC-BY-4.0"``.
         quality: ``quality`` (``low`` by default: this is an estimate), or ``None`` to omit it.
         hardware: The hardware profile the estimates used (the default profile when ``None``).
-        session_name, session_labels: Written in the task description.
+        session_name: Written in the task description.
+        session_labels: Written in the task description.
         now: The report date (now, UTC, by default).
 
     Raises:

@@ -13,12 +13,13 @@ from typing import Any
 
 from ecologits_like import _sinks
 from ecologits_like._arguments import check_optional_str, check_overrides
+from ecologits_like._log import log_once
 from ecologits_like.recording import JsonlRecorder
 from ecologits_like.registry import ZoneNotFoundError, get_registry
 from ecologits_like.session import Session
 from ecologits_like.session import session as _open_session
 from ecologits_like.tracers import PROVIDERS, load_spec, sdk_installed
-from ecologits_like.tracers._core import TracerConfig, state
+from ecologits_like.tracers._core import TracerConfig, UnsupportedSDKError, state
 from ecologits_like.tracers._patching import instrument, instrumented, uninstrument_all
 
 __all__ = ["EcoLogits"]
@@ -30,9 +31,19 @@ def _supported() -> str:
     return ", ".join(sorted(PROVIDERS))
 
 
+def _supported_layout(name: str) -> bool:
+    """Whether the installed SDK of ``name`` has a layout its tracer knows (logs once when not)."""
+    try:
+        load_spec(name).patch_table()
+    except UnsupportedSDKError as exc:
+        log_once(f"layout:{name}", "ecologits_like: %s not traced: %s", name, exc)
+        return False
+    return True
+
+
 def _check_providers(providers: str | list[str] | tuple[str, ...] | None) -> list[str]:
     if providers is None:
-        return [name for name in PROVIDERS if sdk_installed(name)]
+        return [name for name in PROVIDERS if sdk_installed(name) and _supported_layout(name)]
     if isinstance(providers, str):
         providers = [providers]
     if not isinstance(providers, (list, tuple)) or not all(isinstance(p, str) for p in providers):
@@ -49,6 +60,7 @@ def _check_providers(providers: str | list[str] | tuple[str, ...] | None) -> lis
                 f"Provider {name!r} needs its SDK, which is not installed: {load_spec(name).install} "
                 f"(supported providers: {_supported()})."
             )
+        load_spec(name).patch_table()  # UnsupportedSDKError (an ImportError) naming the supported versions
         if name not in names:
             names.append(name)
     return names
@@ -69,8 +81,9 @@ class EcoLogits:
         """Trace the given providers' SDKs; every response then carries ``impacts``.
 
         Args:
-            providers: ``None`` for every supported provider whose SDK is installed, or one or
-                more of ``openai``, ``anthropic``.
+            providers: ``None`` for every supported provider whose SDK is installed (a provider
+                whose SDK is absent, or of an unknown layout, is skipped), or one or more of
+                ``openai``, ``anthropic``, ``mistralai``, ``huggingface_hub``, ``cohere``.
             electricity_mix_zone: ISO 3166-1 alpha-3 zone (``WOR`` for the world) used for every
                 request; default: each provider's datacenter zone.
             record_to: a JSON-lines file to which one record per traced request is appended
@@ -81,7 +94,8 @@ class EcoLogits:
 
         Raises:
             ValueError: an unknown provider, zone or hardware profile, or an impossible override.
-            ImportError: a named provider's SDK is not installed.
+            ImportError: a named provider's SDK is not installed, or is a version whose layout the
+                tracer does not know (the message names the supported versions).
             TypeError: an argument of the wrong type or an unknown override.
         """
         if record_to is not None and not isinstance(record_to, (str, os.PathLike)):

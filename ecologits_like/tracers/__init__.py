@@ -17,6 +17,9 @@ __all__ = ["PROVIDERS", "load_spec", "sdk_installed"]
 PROVIDERS: dict[str, tuple[str, str]] = {
     "openai": ("ecologits_like.tracers.openai", "openai"),
     "anthropic": ("ecologits_like.tracers.anthropic", "anthropic"),
+    "mistralai": ("ecologits_like.tracers.mistralai", "mistralai"),
+    "huggingface_hub": ("ecologits_like.tracers.huggingface_hub", "huggingface_hub"),
+    "cohere": ("ecologits_like.tracers.cohere", "cohere"),
 }
 
 

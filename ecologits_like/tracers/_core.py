@@ -19,6 +19,7 @@ from __future__ import annotations
 import inspect
 import logging
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,7 +29,7 @@ from ecologits_like import _sinks
 from ecologits_like._log import log_once, logger
 from ecologits_like._plan import Plan, get_plan
 from ecologits_like.estimate import estimate_from_plan
-from ecologits_like.impacts.output import ImpactsError, ImpactsOutput
+from ecologits_like.impacts.output import ImpactsError, ImpactsOutput, ImpactsWarning
 from ecologits_like.impacts.range_value import ValueOrRange
 from ecologits_like.records import RequestRecord
 
@@ -47,6 +48,7 @@ __all__ = [
     "Tally",
     "Target",
     "TracerConfig",
+    "UnsupportedSDKError",
     "attach",
 ]
 
@@ -73,9 +75,12 @@ class Tally:
 
     ``output_tokens`` is the provider's own count (reasoning tokens included) when it reported one;
     ``counted`` is the fallback count of content deltas seen in a stream (about one token each).
+    ``approximation`` says how the count was made when it is not the provider's (it becomes an
+    ``output-tokens-approximated`` warning on the impacts); ``None`` for provider counts.
     """
 
     __slots__ = (
+        "approximation",
         "cached_input_tokens",
         "counted",
         "hide_usage",
@@ -92,6 +97,7 @@ class Tally:
         self.cached_input_tokens: int | None = None
         self.reasoning_tokens: int | None = None
         self.counted = 0
+        self.approximation: str | None = None
         #: Set when the tracer asked for stream usage the caller did not ask for (hide it again).
         self.hide_usage = False
 
@@ -107,6 +113,9 @@ OnChunk = Callable[[Tally, Any], int]
 #: ``kwargs`` before the call, recording in ``tally`` what it did. Must never mutate the caller's
 #: objects (build new dicts).
 Prepare = Callable[[Any, dict[str, Any], Tally], None]
+#: ``requested(resource, kwargs)``: the model the request names, where it is not ``kwargs["model"]``
+#: (e.g. a client-level default model).
+Requested = Callable[[Any, dict[str, Any]], object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +126,7 @@ class Shape:
     extract: Extract
     on_chunk: OnChunk
     prepare: Prepare | None = None
+    requested: Requested | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +144,9 @@ class Target:
             the manager is an async one).
             ``"final_helper"``: a helper stream's ``get_final_*()``; the impacts of its raw stream
             are attached to what it returns. ``"impacts_property"``: adds an ``impacts`` property
-            to a helper stream class (read from its raw stream).
+            to a helper stream class (read from its raw stream). ``"impacts_aside"``: adds an
+            :class:`AsideImpacts` ``impacts`` attribute to a response class whose ``repr`` lists
+            every instance attribute, so that attached impacts stay out of it.
     """
 
     module: str
@@ -174,6 +186,10 @@ class ProviderSpec:
         helper_raw_stream: Helper stream object -> its raw SDK stream (for ``final_helper`` and
             ``impacts_property`` targets).
         hook_manager: For ``stream_manager`` targets.
+        locate: For SDKs whose module layout changed between supported versions: returns the patch
+            table for the installed version (used instead of ``targets``), or raises
+            :class:`UnsupportedSDKError` naming the supported versions. Called before anything is
+            patched.
     """
 
     name: str
@@ -183,6 +199,15 @@ class ProviderSpec:
     types: Callable[[], SdkTypes]
     helper_raw_stream: Callable[[Any], Any] | None = None
     hook_manager: HookManager | None = None
+    locate: Callable[[], tuple[Target, ...]] | None = None
+
+    def patch_table(self) -> tuple[Target, ...]:
+        """The targets to patch for the installed SDK (:class:`UnsupportedSDKError` when unknown)."""
+        return self.targets if self.locate is None else self.locate()
+
+
+class UnsupportedSDKError(ImportError):
+    """The installed SDK is importable but its layout is not one the tracer knows."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,6 +243,35 @@ state = _State()
 # Attaching impacts.
 
 
+class AsideImpacts:
+    """An ``impacts`` attribute kept beside the instances of a class rather than in their ``__dict__``.
+
+    For SDK response classes whose ``repr`` lists every instance attribute (huggingface_hub's
+    dataclasses): the impacts live in a table keyed by ``id(obj)`` and are dropped when ``obj`` is
+    collected. Instances without impacts raise ``AttributeError``, as before the class was patched.
+    """
+
+    __slots__ = ("_table",)
+
+    def __init__(self) -> None:
+        self._table: dict[int, ImpactsOutput] = {}
+
+    def put(self, obj: object, impacts: ImpactsOutput) -> None:
+        key = id(obj)
+        table = self._table
+        if key not in table:
+            weakref.finalize(obj, table.pop, key, None)
+        table[key] = impacts
+
+    def __get__(self, obj: object, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        try:
+            return self._table[id(obj)]
+        except KeyError:
+            raise AttributeError(f"{type(obj).__name__!r} object has no attribute 'impacts'") from None
+
+
 def attach(obj: object, impacts: ImpactsOutput) -> bool:
     """Put ``impacts`` on ``obj`` without touching what it serialises to.
 
@@ -225,8 +279,13 @@ def attach(obj: object, impacts: ImpactsOutput) -> bool:
     name lands in ``__pydantic_extra__`` and then shows in ``model_dump()`` / ``to_json()``. Writing
     into the instance ``__dict__`` directly (as the SDKs do for ``_request_id``) keeps it out of
     serialisation, ``==`` and ``repr`` (which only read declared fields) while ``obj.impacts`` works.
+    Classes patched with an :class:`AsideImpacts` keep the impacts beside the instance instead.
     """
     try:
+        aside = getattr(type(obj), "impacts", None)
+        if isinstance(aside, AsideImpacts):
+            aside.put(obj, impacts)
+            return True
         object.__setattr__(obj, "impacts", impacts)
     except Exception as exc:  # an object without __dict__: nothing to attach to
         log_once(
@@ -407,6 +466,9 @@ class Call:
             zone = config.electricity_mix_zone
         else:
             impacts = estimate_from_plan(plan, tokens, latency)
+            if tally.approximation is not None:
+                approximated = ImpactsWarning(code="output-tokens-approximated", message=tally.approximation)
+                impacts = impacts.model_copy(update={"warnings": [*impacts.warnings, approximated]})
             resolved = plan.resolution.model.name
             zone = plan.mix.zone
         if _sinks.sinks():

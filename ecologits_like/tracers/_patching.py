@@ -4,10 +4,16 @@ Each wrapper first reads ``state.config``: ``None`` means "not instrumented" and
 straight through (this covers bound wrappers an SDK cached before ``uninstrument()``, such as
 ``client.chat.completions.with_raw_response``). Exceptions raised by the SDK call itself propagate
 unchanged; everything the tracer does after it is guarded.
+
+A traced call made while another traced call of the same provider is running in the same thread or
+task (an SDK method calling another patched one: ``huggingface_hub``'s ``text_generation`` retrying
+itself, ``mistralai``'s ``chat.parse`` calling ``chat.complete``) goes straight through, so one
+request is counted once, by the outermost call.
 """
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import threading
 from collections.abc import Callable
@@ -16,7 +22,7 @@ from typing import Any
 import wrapt
 
 from ecologits_like._log import log_once
-from ecologits_like.tracers._core import Call, ProviderSpec, Target, attach, state
+from ecologits_like.tracers._core import AsideImpacts, Call, ProviderSpec, Target, attach, state
 from ecologits_like.tracers._streams import TracedAsyncStream, TracedStream
 
 __all__ = ["instrument", "instrumented", "uninstrument_all"]
@@ -28,13 +34,18 @@ _originals: dict[tuple[type, str], Any] = {}
 # provider name -> the (class, attribute) pairs it patched
 _by_provider: dict[str, list[tuple[type, str]]] = {}
 _lock = threading.RLock()
+# The provider whose traced call is running in this thread / task (nested calls pass through).
+_active: contextvars.ContextVar[str | None] = contextvars.ContextVar("ecologits_like_active_call", default=None)
 
 
 def _start(spec: ProviderSpec, target: Target, instance: Any, kwargs: dict[str, Any]) -> Call | None:
     try:
         shape = target.shape
         assert shape is not None
-        call = Call(spec.name, shape, kwargs.get("model"))
+        requested = kwargs.get("model")
+        if requested is None and shape.requested is not None:
+            requested = shape.requested(instance, kwargs)
+        call = Call(spec.name, shape, requested)
         if shape.prepare is not None:
             shape.prepare(instance, kwargs, call.tally)
         return call
@@ -50,22 +61,31 @@ def _start(spec: ProviderSpec, target: Target, instance: Any, kwargs: dict[str, 
 
 
 def _call_wrapper(spec: ProviderSpec, target: Target) -> Callable[..., Any]:
+    name = spec.name
     if target.is_async:
 
         async def traced_async(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-            if state.config is None:
+            if state.config is None or _active.get() == name:
                 return await wrapped(*args, **kwargs)
             call = _start(spec, target, instance, kwargs)
-            result = await wrapped(*args, **kwargs)
+            token = _active.set(name)
+            try:
+                result = await wrapped(*args, **kwargs)
+            finally:
+                _active.reset(token)
             return result if call is None else call.on_response(result)
 
         return traced_async
 
     def traced(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if state.config is None:
+        if state.config is None or _active.get() == name:
             return wrapped(*args, **kwargs)
         call = _start(spec, target, instance, kwargs)
-        result = wrapped(*args, **kwargs)
+        token = _active.set(name)
+        try:
+            result = wrapped(*args, **kwargs)
+        finally:
+            _active.reset(token)
         return result if call is None else call.on_response(result)
 
     return traced
@@ -163,10 +183,10 @@ def _patch_one(spec: ProviderSpec, target: Target) -> tuple[type, str] | None:
     if key in _originals:  # already patched: never wrap twice
         return key
     original = cls.__dict__.get(attr, _MISSING)
-    if target.role == "impacts_property":
+    if target.role in ("impacts_property", "impacts_aside"):
         if attr in cls.__dict__ or hasattr(cls, attr):
             return None  # the SDK has its own attribute of that name: leave it alone
-        setattr(cls, attr, _impacts_property(spec))
+        setattr(cls, attr, _impacts_property(spec) if target.role == "impacts_property" else AsideImpacts())
     else:
         if original is _MISSING:
             original_value = getattr(cls, attr, _MISSING)
@@ -188,13 +208,18 @@ def _patch_one(spec: ProviderSpec, target: Target) -> tuple[type, str] | None:
 
 
 def instrument(spec: ProviderSpec) -> None:
-    """Apply ``spec``'s patch table (idempotent)."""
+    """Apply ``spec``'s patch table (idempotent).
+
+    Raises:
+        UnsupportedSDKError: the installed SDK's layout is unknown (nothing is patched).
+    """
     with _lock:
         if spec.name in _by_provider:
             return
+        targets = spec.patch_table()
         state.types[spec.name] = spec.types()
         patched: list[tuple[type, str]] = []
-        for target in spec.targets:
+        for target in targets:
             key = _patch_one(spec, target)
             if key is not None and key not in patched:
                 patched.append(key)

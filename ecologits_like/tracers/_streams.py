@@ -7,7 +7,8 @@ so that the tracer sees every chunk and every way a stream can end:
 
 * exhausted, or the provider's terminal chunk seen -> finalised complete (``partial=False``);
 * ``close()`` / ``with`` exit before the end -> finalised ``partial=True`` with the tokens so far;
-* an exception while reading -> finalised ``partial=True``, the exception re-raised unchanged.
+* an exception while reading -> finalised ``partial=True``, the exception re-raised unchanged
+  (raised before the first chunk: nothing is recorded, the request failed).
 
 Per chunk the proxy calls the shape's ``on_chunk`` (O(1), no allocation) and stores one
 reference; the estimate is made once, at the end. ``stream.impacts`` is ``None`` until then; the
@@ -70,6 +71,14 @@ class _TracedBase(_Proxy):
             return PASS
         return code
 
+    def _self_fail(self, held: Any) -> None:
+        """Reading raised. Before any chunk (a request that failed: e.g. a generator-based SDK stream
+        that sends its request on the first read) nothing is recorded; after, a partial record."""
+        if held is _NOTHING and self._self_last is _NOTHING:
+            self._self_done = True
+        else:
+            self._self_finalize(True)
+
     def _self_finalize(self, partial: bool, attach_to: Any = _NOTHING) -> None:
         if self._self_done:
             return
@@ -112,7 +121,7 @@ class TracedStream(_TracedBase):
                     self._self_finalize(False)
                     raise
                 except BaseException as exc:
-                    self._self_finalize(True)
+                    self._self_fail(held)
                     if held is not _NOTHING:
                         self._self_error = exc
                         return held
@@ -183,7 +192,7 @@ class TracedAsyncStream(_TracedBase):
                     self._self_finalize(False)
                     raise
                 except BaseException as exc:
-                    self._self_finalize(True)
+                    self._self_fail(held)
                     if held is not _NOTHING:
                         self._self_error = exc
                         return held

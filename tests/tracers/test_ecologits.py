@@ -31,7 +31,7 @@ PATCHED = [
 def test_init_patches_and_uninstrument_restores_the_original_functions(api: FakeAPI, records: list[Any]) -> None:
     originals = {(cls, name): cls.__dict__[name] for cls, name in PATCHED}
     EcoLogits.init()  # None: every supported provider whose SDK is installed
-    assert set(EcoLogits.instrumented_providers()) == {"openai", "anthropic"}
+    assert set(EcoLogits.instrumented_providers()) == {"openai", "anthropic", "mistralai", "huggingface_hub", "cohere"}
     for cls, name in PATCHED:
         assert isinstance(cls.__dict__[name], wrapt.FunctionWrapper)
         assert cls.__dict__[name].__wrapped__ is originals[(cls, name)]
@@ -64,7 +64,7 @@ def test_init_twice_never_wraps_twice_and_updates_the_config(api: FakeAPI, recor
 
 
 def test_init_rejects_bad_arguments_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(ValueError, match=r"Unknown provider 'gemini'.*anthropic, openai"):
+    with pytest.raises(ValueError, match=r"Unknown provider 'gemini'.*anthropic, cohere, huggingface_hub, mistralai, openai"):
         EcoLogits.init(providers=["gemini"])
     with pytest.raises(ValueError, match=r"zone 'FRANC'.*Did you mean"):
         EcoLogits.init(electricity_mix_zone="FRANC")

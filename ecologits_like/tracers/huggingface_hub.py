@@ -1,0 +1,169 @@
+"""Hugging Face Hub inference (``huggingface_hub`` 2.x: ``InferenceClient``, ``AsyncInferenceClient``).
+
+Traced, sync and async: ``chat_completion`` (also reached as ``chat.completions.create``), plain and
+``stream=True``; ``text_generation``, plain, ``details=True`` and ``stream=True`` (with or without
+details). Models are Hub repo ids (``meta-llama/Llama-3.1-8B-Instruct``, optionally routed with a
+``:provider`` suffix), named per call or on the client; they resolve against the
+``huggingface_hub`` entries of ``data/models.json`` (the response's model first, then the
+requested one).
+
+Output tokens, best source first:
+
+* ``usage.completion_tokens`` of chat completions (and of a stream's usage chunk, when the server
+  sends one);
+* ``details.generated_tokens`` of ``text_generation(details=True)`` and of a details stream's last
+  event;
+* a ``text_generation`` stream without details: one event per generated token (TGI's protocol), so
+  the events are counted;
+* a chat stream without usage: content / reasoning / tool-call chunks are counted (about one token
+  each; TGI sends one token per chunk) and the impacts carry an ``output-tokens-approximated``
+  warning;
+* a plain ``text_generation`` (a ``str``) or a chat completion without usage: characters / 4 (the
+  usual rule of thumb for English text with BPE tokenizers), with the same warning. No tokenizer
+  is downloaded.
+
+The caller gets the SDK's own objects. Output dataclasses list every instance attribute in their
+``repr``, so their ``impacts`` is kept beside them (see :class:`AsideImpacts`) and ``repr``,
+``==`` and the dict contents are unchanged. A plain ``text_generation`` returns a built-in ``str``,
+which cannot carry attributes: its impacts reach sessions and records only (``details=True``
+returns an object that carries them). Streams are the SDK's generators, proxied: the last event
+(when it is an object) and ``stream.impacts`` carry the impacts.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+from ecologits_like.tracers._core import FINAL, PASS, ProviderSpec, SdkTypes, Shape, Tally, Target
+
+__all__ = ["SPEC"]
+
+CHARS_PER_TOKEN = 4
+APPROX_CHARS = (
+    "The response reported no token count; output tokens were approximated as characters / 4."
+)
+APPROX_CHUNKS = (
+    "The stream reported no token usage; output tokens were counted as one per content chunk."
+)
+
+
+def _approx_tokens(tally: Tally, text: object) -> None:
+    size = len(text) if isinstance(text, str) else 0
+    tally.output_tokens = (size + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
+    tally.approximation = APPROX_CHARS
+
+
+def requested_model(client: Any, kwargs: dict[str, Any]) -> object:
+    """The client's default model (a repo id or an endpoint URL) when the call names none."""
+    return getattr(client, "model", None)
+
+
+# -- chat completions (TGI / OpenAI-compatible) ----------------------------------------------------
+# Outputs are dataclasses that are also dicts (nested values are plain dicts): read them as dicts.
+
+
+def extract_chat(response: Any) -> Tally:
+    """Model and usage of a ``ChatCompletionOutput``."""
+    tally = Tally()
+    tally.model = response.get("model") or None
+    usage = response.get("usage")
+    if usage and usage.get("completion_tokens") is not None:
+        tally.input_tokens = usage.get("prompt_tokens")
+        tally.output_tokens = usage["completion_tokens"]
+        return tally
+    text = ""
+    for choice in response.get("choices") or ():
+        message = choice.get("message") or {}
+        text += (message.get("content") or "") + (message.get("reasoning") or "")
+    _approx_tokens(tally, text)
+    return tally
+
+
+def on_chat_chunk(tally: Tally, chunk: Any) -> int:
+    """One ``ChatCompletionStreamOutput``."""
+    if tally.model is None:
+        tally.model = chunk.get("model") or None
+    choices = chunk.get("choices")
+    if choices:
+        delta = choices[0].get("delta")
+        if delta and (delta.get("content") or delta.get("reasoning") or delta.get("tool_calls")):
+            tally.counted += 1
+            if tally.output_tokens is None:
+                tally.approximation = APPROX_CHUNKS
+    usage = chunk.get("usage")
+    if usage and usage.get("completion_tokens") is not None:
+        tally.input_tokens = usage.get("prompt_tokens")
+        tally.output_tokens = usage["completion_tokens"]
+        tally.approximation = None
+        return FINAL
+    return PASS
+
+
+CHAT = Shape("huggingface_hub.chat_completion", extract_chat, on_chat_chunk, requested=requested_model)
+
+
+# -- text generation (TGI) --------------------------------------------------------------------------
+
+
+def extract_text(response: Any) -> Tally:
+    """A ``str`` (``details`` off) or a ``TextGenerationOutput`` (``details=True``)."""
+    tally = Tally()
+    if isinstance(response, str):
+        _approx_tokens(tally, response)
+        return tally
+    details = response.get("details")
+    if details and details.get("generated_tokens") is not None:
+        tally.output_tokens = details["generated_tokens"]
+    else:
+        _approx_tokens(tally, response.get("generated_text"))
+    return tally
+
+
+def on_text_event(tally: Tally, event: Any) -> int:
+    """One generated token: a ``str``, or a ``TextGenerationStreamOutput`` with ``details=True``."""
+    tally.counted += 1
+    if isinstance(event, str):
+        return PASS
+    details = event.get("details")
+    if details and details.get("generated_tokens") is not None:
+        tally.output_tokens = details["generated_tokens"]
+        tally.input_tokens = details.get("input_length")
+        return FINAL
+    return PASS
+
+
+TEXT = Shape("huggingface_hub.text_generation", extract_text, on_text_event, requested=requested_model)
+
+
+# -- the table --------------------------------------------------------------------------------------
+
+_SYNC = "huggingface_hub.inference._client"
+_ASYNC = "huggingface_hub.inference._generated._async_client"
+_TYPES = "huggingface_hub.inference._generated.types"
+
+TARGETS = (
+    Target(_SYNC, "InferenceClient.chat_completion", False, CHAT),
+    Target(_ASYNC, "AsyncInferenceClient.chat_completion", True, CHAT),
+    Target(_SYNC, "InferenceClient.text_generation", False, TEXT),
+    Target(_ASYNC, "AsyncInferenceClient.text_generation", True, TEXT),
+    # chat.completions.create is a property returning the bound chat_completion: traced there.
+    Target(f"{_TYPES}.chat_completion", "ChatCompletionOutput.impacts", role="impacts_aside"),
+    Target(f"{_TYPES}.chat_completion", "ChatCompletionStreamOutput.impacts", role="impacts_aside"),
+    Target(f"{_TYPES}.text_generation", "TextGenerationOutput.impacts", role="impacts_aside"),
+    Target(f"{_TYPES}.text_generation", "TextGenerationStreamOutput.impacts", role="impacts_aside"),
+)
+
+
+def _types() -> SdkTypes:
+    # Streams are the SDK's own generators (sync) and async generators (async client).
+    return SdkTypes(streams=(types.GeneratorType,), async_streams=(types.AsyncGeneratorType,))
+
+
+SPEC = ProviderSpec(
+    name="huggingface_hub",
+    sdk="huggingface_hub",
+    install="pip install 'ecologits-like[huggingface-hub]'",
+    targets=TARGETS,
+    types=_types,
+)

@@ -1,0 +1,118 @@
+"""Mistral AI (``mistralai`` 3.x; the 1.x layout is located too).
+
+Traced: ``chat.complete`` / ``chat.complete_async`` (the ``ChatCompletionResponse`` carries the
+impacts), ``chat.stream`` / ``chat.stream_async`` (the SDK's ``EventStream`` / ``EventStreamAsync``
+keeps its whole protocol; the event carrying ``usage``, the last one before ``[DONE]``, carries the
+impacts, as does ``stream.impacts``), and ``chat.parse`` / ``parse_async`` / ``parse_stream`` /
+``parse_stream_async`` (they call the methods above; the outer call is the one traced).
+
+Usage: ``usage.completion_tokens`` (Mistral counts reasoning tokens of Magistral models in it) and
+``usage.prompt_tokens``. A stream closed before its usage event counts the content deltas seen.
+
+Layout: ``mistralai`` 2.x moved the SDK under ``mistralai.client`` (``mistralai.client.chat.Chat``);
+1.x had ``mistralai.chat.Chat``. The installed layout is located at instrumentation; another one
+raises :class:`UnsupportedSDKError` naming the supported versions (tested on 3.7).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ecologits_like.tracers._core import FINAL, PASS, ProviderSpec, SdkTypes, Shape, Tally, Target, UnsupportedSDKError
+
+__all__ = ["SPEC"]
+
+#: (chat module, event-stream module) per supported layout, newest first.
+LAYOUTS = (
+    ("mistralai.client.chat", "mistralai.client.utils.eventstreaming"),  # 2.x, 3.x
+    ("mistralai.chat", "mistralai.utils.eventstreaming"),  # 1.x
+)
+SUPPORTED = "mistralai 3.x (also 2.x and 1.x: mistralai.client.chat or mistralai.chat)"
+
+
+def _usage(tally: Tally, usage: Any) -> None:
+    tally.input_tokens = usage.prompt_tokens
+    tally.output_tokens = usage.completion_tokens
+
+
+def extract_chat(response: Any) -> Tally:
+    """Model and usage of a ``ChatCompletionResponse``."""
+    tally = Tally()
+    tally.model = response.model
+    usage = response.usage
+    if usage is not None:
+        _usage(tally, usage)
+    return tally
+
+
+def on_chat_event(tally: Tally, event: Any) -> int:
+    """One ``CompletionEvent`` (its ``data`` is a ``CompletionChunk``)."""
+    chunk = event.data
+    if tally.model is None:
+        tally.model = chunk.model
+    usage = chunk.usage
+    choices = chunk.choices
+    if choices:
+        delta = choices[0].delta
+        if delta is not None and (delta.content or delta.tool_calls):
+            tally.counted += 1
+    if usage is not None:
+        _usage(tally, usage)
+        return FINAL
+    return PASS
+
+
+CHAT = Shape("mistralai.chat", extract_chat, on_chat_event)
+
+
+def _layout() -> tuple[str, str]:
+    for chat_module, stream_module in LAYOUTS:
+        try:
+            module = importlib.import_module(chat_module)
+        except ImportError:
+            continue
+        chat = getattr(module, "Chat", None)
+        if isinstance(chat, type) and all(hasattr(chat, m) for m in ("complete", "stream")):
+            return chat_module, stream_module
+    try:
+        from importlib.metadata import version
+
+        installed = version("mistralai")
+    except Exception:
+        installed = "unknown"
+    raise UnsupportedSDKError(
+        f"ecologits_like supports {SUPPORTED}; the installed mistralai {installed} has no Chat class "
+        f"in {' or '.join(m for m, _ in LAYOUTS)}."
+    )
+
+
+def locate() -> tuple[Target, ...]:
+    """The patch table for the installed ``mistralai`` layout."""
+    module, _ = _layout()
+    return (
+        Target(module, "Chat.complete", False, CHAT),
+        Target(module, "Chat.complete_async", True, CHAT),
+        Target(module, "Chat.stream", False, CHAT),
+        Target(module, "Chat.stream_async", True, CHAT),
+        Target(module, "Chat.parse", False, CHAT),
+        Target(module, "Chat.parse_async", True, CHAT),
+        Target(module, "Chat.parse_stream", False, CHAT),
+        Target(module, "Chat.parse_stream_async", True, CHAT),
+    )
+
+
+def _types() -> SdkTypes:
+    _, stream_module = _layout()
+    module = importlib.import_module(stream_module)
+    return SdkTypes(streams=(module.EventStream,), async_streams=(module.EventStreamAsync,))
+
+
+SPEC = ProviderSpec(
+    name="mistralai",
+    sdk="mistralai",
+    install="pip install 'ecologits-like[mistralai]'",
+    targets=(),
+    types=_types,
+    locate=locate,
+)

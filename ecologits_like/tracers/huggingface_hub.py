@@ -40,12 +40,8 @@ from ecologits_like.tracers._core import FINAL, PASS, ProviderSpec, SdkTypes, Sh
 __all__ = ["SPEC"]
 
 CHARS_PER_TOKEN = 4
-APPROX_CHARS = (
-    "The response reported no token count; output tokens were approximated as characters / 4."
-)
-APPROX_CHUNKS = (
-    "The stream reported no token usage; output tokens were counted as one per content chunk."
-)
+APPROX_CHARS = "The response reported no token count; output tokens were approximated as characters / 4."
+APPROX_CHUNKS = "The stream reported no token usage; output tokens were counted as one per content chunk."
 
 
 def _approx_tokens(tally: Tally, text: object) -> None:

@@ -64,7 +64,9 @@ def test_init_twice_never_wraps_twice_and_updates_the_config(api: FakeAPI, recor
 
 
 def test_init_rejects_bad_arguments_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(ValueError, match=r"Unknown provider 'gemini'.*anthropic, cohere, huggingface_hub, mistralai, openai"):
+    with pytest.raises(
+        ValueError, match=r"Unknown provider 'gemini'.*anthropic, cohere, huggingface_hub, mistralai, openai"
+    ):
         EcoLogits.init(providers=["gemini"])
     with pytest.raises(ValueError, match=r"zone 'FRANC'.*Did you mean"):
         EcoLogits.init(electricity_mix_zone="FRANC")

@@ -50,7 +50,14 @@ class HubAPI:
             return answer
         host, path = request.url.host, request.url.path
         if host == "huggingface.co" and path.startswith("/api/models/"):
-            return httpx2.Response(200, json={"id": path.removeprefix("/api/models/"), "pipeline_tag": "text-generation", "tags": ["text-generation", "conversational"]})
+            return httpx2.Response(
+                200,
+                json={
+                    "id": path.removeprefix("/api/models/"),
+                    "pipeline_tag": "text-generation",
+                    "tags": ["text-generation", "conversational"],
+                },
+            )
         if host == "router.huggingface.co" and path == "/v1/chat/completions":
             if not body.get("stream"):
                 return httpx2.Response(200, json=wire_json("hf_chat.json"))
@@ -64,7 +71,9 @@ class HubAPI:
                 sse = wire("hf_text_stream.sse").decode()
                 if not details:  # TGI sends the final details only when asked
                     sse = "".join(
-                        f"data:{json.dumps(_no_details(json.loads(b[5:])))}\n\n" for b in sse.split("\n\n") if b.startswith("data:")
+                        f"data:{json.dumps(_no_details(json.loads(b[5:])))}\n\n"
+                        for b in sse.split("\n\n")
+                        if b.startswith("data:")
                     )
                 return httpx2.Response(200, content=sse.encode(), headers=SSE)
             generations = wire_json("hf_text_generation.json")
@@ -112,7 +121,9 @@ def test_chat_completion(api: HubAPI, records: list[Any]) -> None:
         MODEL,
     )
     assert record.output_tokens == 15 and record.input_tokens == 42
-    assert not response.impacts.warnings or all(w.code != "output-tokens-approximated" for w in response.impacts.warnings)
+    assert not response.impacts.warnings or all(
+        w.code != "output-tokens-approximated" for w in response.impacts.warnings
+    )
     assert_matches_estimate(record, response.impacts)
 
 
@@ -269,7 +280,9 @@ def test_text_generation_retry_without_unsupported_kwargs_counts_once(api: HubAP
     def reject_once(request: httpx2.Request) -> httpx2.Response | None:
         if request.url.path.startswith("/hf-inference/") and not answered:
             answered.append(1)
-            return httpx2.Response(400, json={"error": "The following `model_kwargs` are not used by the model: ['watermark']"})
+            return httpx2.Response(
+                400, json={"error": "The following `model_kwargs` are not used by the model: ['watermark']"}
+            )
         return None
 
     api.override = reject_once
@@ -287,7 +300,11 @@ def test_text_generation_retry_without_unsupported_kwargs_counts_once(api: HubAP
 
 
 def test_unknown_model_lands_in_errors(api: HubAPI, records: list[Any]) -> None:
-    api.override = lambda r: httpx2.Response(200, json={**wire_json("hf_chat.json"), "model": "acme/TotallyNew-7B"}) if r.method == "POST" else None
+    api.override = lambda r: (
+        httpx2.Response(200, json={**wire_json("hf_chat.json"), "model": "acme/TotallyNew-7B"})
+        if r.method == "POST"
+        else None
+    )
     EcoLogits.init(providers=["huggingface_hub"])
     response = _hf().chat_completion(MESSAGES, model="acme/TotallyNew-7B")
     assert response.impacts.energy is None and [e.code for e in response.impacts.errors] == ["model-not-registered"]
@@ -295,7 +312,9 @@ def test_unknown_model_lands_in_errors(api: HubAPI, records: list[Any]) -> None:
 
 @pytest.mark.parametrize("status", [401, 429, 503])
 def test_provider_errors_propagate(api: HubAPI, records: list[Any], status: int) -> None:
-    api.override = lambda r: httpx2.Response(status, json={"error": "Model is overloaded"}) if r.method == "POST" else None
+    api.override = lambda r: (
+        httpx2.Response(status, json={"error": "Model is overloaded"}) if r.method == "POST" else None
+    )
     EcoLogits.init(providers=["huggingface_hub"])
     for call in (
         lambda: _hf().chat_completion(MESSAGES, model=MODEL),

@@ -37,7 +37,9 @@ class MistralAPI:
         if request.url.path != "/v1/chat/completions":
             return httpx2.Response(404, json={"detail": "Not Found"})
         if body.get("stream"):
-            return httpx2.Response(200, content=wire("mistral_stream.sse"), headers={"content-type": "text/event-stream"})
+            return httpx2.Response(
+                200, content=wire("mistral_stream.sse"), headers={"content-type": "text/event-stream"}
+            )
         return httpx2.Response(200, json=wire_json("mistral_chat.json"))
 
 
@@ -135,7 +137,17 @@ def test_parse_is_traced_once(api: MistralAPI, records: list[Any]) -> None:
         text: str
 
     api.override = lambda _: httpx2.Response(
-        200, json={**wire_json("mistral_chat.json"), "choices": [{"index": 0, "message": {"role": "assistant", "content": '{"text": "Bonjour"}'}, "finish_reason": "stop"}]}
+        200,
+        json={
+            **wire_json("mistral_chat.json"),
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": '{"text": "Bonjour"}'},
+                    "finish_reason": "stop",
+                }
+            ],
+        },
     )
     EcoLogits.init(providers=["mistralai"])
     parsed = client(api).chat.parse(response_format=Greeting, model=MODEL, messages=MESSAGES)
@@ -144,7 +156,9 @@ def test_parse_is_traced_once(api: MistralAPI, records: list[Any]) -> None:
 
 
 def test_unknown_model_lands_in_errors(api: MistralAPI, records: list[Any]) -> None:
-    api.override = lambda _: httpx2.Response(200, json={**wire_json("mistral_chat.json"), "model": "mistral-gigantic-9000"})
+    api.override = lambda _: httpx2.Response(
+        200, json={**wire_json("mistral_chat.json"), "model": "mistral-gigantic-9000"}
+    )
     EcoLogits.init(providers=["mistralai"])
     response = client(api).chat.complete(model="mistral-gigantic-9000", messages=MESSAGES)
     assert response.impacts.energy is None

@@ -1,0 +1,258 @@
+"""In-process HTTP for the benchmarks: realistic OpenAI / Anthropic wire bodies over ``httpx2.MockTransport``.
+
+Bodies are built once; each request gets a fresh ``httpx2.Response`` over the same bytes, so the
+transport costs the same whether or not a tracer is installed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx2
+
+_CHAT_ID = "chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG"
+_WORDS = ["Hello", "!", " How", " can", " I", " assist", " you", " today", "?", " Sure"]
+
+
+def chat_completion() -> bytes:
+    return json.dumps(
+        {
+            "id": "chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT",
+            "object": "chat.completion",
+            "created": 1741569952,
+            "model": "gpt-4o-mini-2024-07-18",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {
+                        "role": "assistant",
+                        "content": "Hello! How can I assist you today?",
+                        "refusal": None,
+                        "annotations": [],
+                    },
+                    "logprobs": None,
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": 19,
+                "completion_tokens": 10,
+                "total_tokens": 29,
+                "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+                "completion_tokens_details": {
+                    "reasoning_tokens": 0,
+                    "audio_tokens": 0,
+                    "accepted_prediction_tokens": 0,
+                    "rejected_prediction_tokens": 0,
+                },
+            },
+            "service_tier": "default",
+            "system_fingerprint": "fp_06737a9306",
+        }
+    ).encode()
+
+
+def response_api() -> bytes:
+    return json.dumps(
+        {
+            "id": "resp_67ccd2bed1ec8190b14f964abc0542670bb6a6b452d3795b",
+            "object": "response",
+            "created_at": 1741476542,
+            "status": "completed",
+            "background": False,
+            "error": None,
+            "incomplete_details": None,
+            "instructions": None,
+            "max_output_tokens": None,
+            "model": "gpt-4.1-2025-04-14",
+            "output": [
+                {
+                    "type": "message",
+                    "id": "msg_67ccd2bf17f0819081ff3bb2cf6508e60bb6a6b452d3795b",
+                    "status": "completed",
+                    "role": "assistant",
+                    "content": [
+                        {
+                            "type": "output_text",
+                            "text": "In a peaceful grove beneath a silver moon, a unicorn named Lumina discovered a pool.",
+                            "annotations": [],
+                        }
+                    ],
+                }
+            ],
+            "parallel_tool_calls": True,
+            "previous_response_id": None,
+            "reasoning": {"effort": None, "summary": None},
+            "service_tier": "default",
+            "store": True,
+            "temperature": 1.0,
+            "text": {"format": {"type": "text"}},
+            "tool_choice": "auto",
+            "tools": [],
+            "top_p": 1.0,
+            "truncation": "disabled",
+            "usage": {
+                "input_tokens": 36,
+                "input_tokens_details": {"cached_tokens": 0},
+                "output_tokens": 87,
+                "output_tokens_details": {"reasoning_tokens": 0},
+                "total_tokens": 123,
+            },
+            "user": None,
+            "metadata": {},
+        }
+    ).encode()
+
+
+def anthropic_message() -> bytes:
+    return json.dumps(
+        {
+            "id": "msg_01XFDUDYJgAACzvnptvVoYEL",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-sonnet-4-5-20250929",
+            "content": [{"type": "text", "text": "Hello! How can I help you today?"}],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": {
+                "input_tokens": 12,
+                "cache_creation_input_tokens": 0,
+                "cache_read_input_tokens": 0,
+                "output_tokens": 10,
+                "service_tier": "standard",
+            },
+        }
+    ).encode()
+
+
+def _chat_chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+    return {
+        "id": _CHAT_ID,
+        "object": "chat.completion.chunk",
+        "created": 1741570283,
+        "model": "gpt-4o-mini-2024-07-18",
+        "service_tier": "default",
+        "system_fingerprint": "fp_06737a9306",
+        "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+    }
+
+
+def chat_stream(n: int, *, include_usage: bool) -> bytes:
+    """An OpenAI chat stream of ``n`` chunks the caller sees (role, n - 2 content deltas, finish),
+    plus the usage-only chunk when the request asked for it, then ``[DONE]``."""
+    chunks = [_chat_chunk({"role": "assistant", "content": "", "refusal": None})]
+    chunks += [_chat_chunk({"content": _WORDS[i % len(_WORDS)]}) for i in range(n - 2)]
+    chunks.append(_chat_chunk({}, finish="stop"))
+    if include_usage:
+        usage = _chat_chunk({})
+        usage["choices"] = []
+        usage["usage"] = {
+            "prompt_tokens": 19,
+            "completion_tokens": n - 2,
+            "total_tokens": 19 + n - 2,
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
+        }
+        chunks.append(usage)
+    lines = [f"data: {json.dumps(c)}\n\n" for c in chunks]
+    lines.append("data: [DONE]\n\n")
+    return "".join(lines).encode()
+
+
+def anthropic_stream(n: int) -> bytes:
+    """An Anthropic messages stream of ``n`` events (n - 5 text deltas)."""
+    events: list[tuple[str, dict[str, Any]]] = [
+        (
+            "message_start",
+            {
+                "type": "message_start",
+                "message": {
+                    "id": "msg_014p7gG3wDgGV9EUtLvnow3U",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": "claude-sonnet-4-5-20250929",
+                    "content": [],
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": {
+                        "input_tokens": 472,
+                        "cache_creation_input_tokens": 0,
+                        "cache_read_input_tokens": 0,
+                        "output_tokens": 2,
+                    },
+                },
+            },
+        ),
+        ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+    ]
+    for i in range(n - 5):
+        delta = {"type": "text_delta", "text": _WORDS[i % len(_WORDS)]}
+        events.append(("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta}))
+    events.append(("content_block_stop", {"type": "content_block_stop", "index": 0}))
+    events.append(
+        (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": n - 5},
+            },
+        )
+    )
+    events.append(("message_stop", {"type": "message_stop"}))
+    return "".join(f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in events).encode()
+
+
+class Server:
+    """Answers ``/chat/completions``, ``/responses`` and ``/v1/messages`` from prebuilt bodies."""
+
+    def __init__(self, stream_chunks: int = 100) -> None:
+        self.chat = chat_completion()
+        self.response = response_api()
+        self.message = anthropic_message()
+        self.set_stream_chunks(stream_chunks)
+
+    def set_stream_chunks(self, n: int) -> None:
+        self.stream_chunks = n
+        self.chat_sse = chat_stream(n, include_usage=False)
+        self.chat_sse_usage = chat_stream(n, include_usage=True)
+        self.anthropic_sse = anthropic_stream(n)
+
+    def __call__(self, request: httpx2.Request) -> httpx2.Response:
+        path = request.url.path
+        content = request.content
+        stream = b'"stream":true' in content or b'"stream": true' in content
+        if path.endswith("/chat/completions"):
+            if not stream:
+                return _json(self.chat, "x-request-id")
+            usage = b'"include_usage":true' in content or b'"include_usage": true' in content
+            return _sse(self.chat_sse_usage if usage else self.chat_sse, "x-request-id")
+        if path.endswith("/responses"):
+            return _json(self.response, "x-request-id")
+        if path.endswith("/v1/messages"):
+            return _sse(self.anthropic_sse, "request-id") if stream else _json(self.message, "request-id")
+        return httpx2.Response(404, json={"error": {"message": f"no route {path}"}})
+
+
+def _json(body: bytes, id_header: str) -> httpx2.Response:
+    return httpx2.Response(200, content=body, headers={"content-type": "application/json", id_header: "req_bench"})
+
+
+def _sse(body: bytes, id_header: str) -> httpx2.Response:
+    return httpx2.Response(200, content=body, headers={"content-type": "text/event-stream", id_header: "req_bench"})
+
+
+def clients(handler: Callable[[httpx2.Request], httpx2.Response]) -> tuple[Any, Any]:
+    """Real ``openai.OpenAI`` and ``anthropic.Anthropic`` clients over the in-process transport."""
+    import anthropic
+    import openai
+
+    oai = openai.OpenAI(
+        api_key="sk-bench", http_client=httpx2.Client(transport=httpx2.MockTransport(handler)), max_retries=0
+    )
+    ant = anthropic.Anthropic(
+        api_key="sk-ant-bench", http_client=httpx2.Client(transport=httpx2.MockTransport(handler)), max_retries=0
+    )
+    return oai, ant

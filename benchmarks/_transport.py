@@ -76,7 +76,7 @@ def response_api() -> bytes:
                     "content": [
                         {
                             "type": "output_text",
-                            "text": "In a peaceful grove beneath a silver moon, a unicorn named Lumina discovered a pool.",
+                            "text": "In a peaceful grove beneath a silver moon, a unicorn found a pool.",
                             "annotations": [],
                         }
                     ],
@@ -185,7 +185,10 @@ def anthropic_stream(n: int) -> bytes:
                 },
             },
         ),
-        ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+        (
+            "content_block_start",
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        ),
     ]
     for i in range(n - 5):
         delta = {"type": "text_delta", "text": _WORDS[i % len(_WORDS)]}

@@ -235,8 +235,12 @@ def _mark(ok: bool) -> str:
 
 
 def report(
-    runs: dict[str, dict[str, Any]], eng: dict[str, Any], cold: dict[str, tuple[float, float]], pulled: list[str],
-    quick: bool, elapsed: float,
+    runs: dict[str, dict[str, Any]],
+    eng: dict[str, Any],
+    cold: dict[str, tuple[float, float]],
+    pulled: list[str],
+    quick: bool,
+    elapsed: float,
 ) -> str:
     modes = list(runs)
     has_ref = "ecologits" in runs
@@ -294,7 +298,9 @@ def report(
             lines.append(f"| `estimate()` {key} | {value:,.0f} calls/s |")
             verdicts.append((f"estimate() {key} ≥ 100,000 calls/s", f"{value:,.0f}", _mark(value >= 1e5)))
     lines.append(f"| `estimate_grid` ({eng['grid_rows']:,} rows) | {eng['grid_rows_per_s']:,.0f} rows/s |")
-    verdicts.append(("estimate_grid ≥ 2,000,000 rows/s", f"{eng['grid_rows_per_s']:,.0f}", _mark(eng["grid_rows_per_s"] >= 2e6)))
+    verdicts.append(
+        ("estimate_grid ≥ 2,000,000 rows/s", f"{eng['grid_rows_per_s']:,.0f}", _mark(eng["grid_rows_per_s"] >= 2e6))
+    )
     lines += ["", "## Cold start (`python -c`, median of subprocess runs)", ""]
     lines += ["| command | wall ms | peak RSS MiB | vs bare |", "|---|---:|---:|---:|"]
     base_ms, base_rss = cold["bare"]

@@ -48,15 +48,31 @@ def to_output(
 
     An indicator whose two scenarios agree is a float; one that differs is a :class:`RangeValue`.
     """
-    hi = high if high is not None else low
-    usage_energy = _value(float(low.energy), float(hi.energy))
-    usage_gwp = _value(float(low.usage_gwp), float(hi.usage_gwp))
-    usage_adpe = _value(float(low.usage_adpe), float(hi.usage_adpe))
-    usage_pe = _value(float(low.usage_pe), float(hi.usage_pe))
-    usage_wcf = _value(float(low.usage_wcf), float(hi.usage_wcf))
-    embodied_gwp = _value(float(low.embodied_gwp), float(hi.embodied_gwp))
-    embodied_adpe = _value(float(low.embodied_adpe), float(hi.embodied_adpe))
-    embodied_pe = _value(float(low.embodied_pe), float(hi.embodied_pe))
+    if high is None:  # nothing uncertain: every indicator is a float, no range to build
+        usage_energy: ValueOrRange = float(low.energy)
+        usage_gwp: ValueOrRange = float(low.usage_gwp)
+        usage_adpe: ValueOrRange = float(low.usage_adpe)
+        usage_pe: ValueOrRange = float(low.usage_pe)
+        usage_wcf: ValueOrRange = float(low.usage_wcf)
+        embodied_gwp: ValueOrRange = float(low.embodied_gwp)
+        embodied_adpe: ValueOrRange = float(low.embodied_adpe)
+        embodied_pe: ValueOrRange = float(low.embodied_pe)
+        total_gwp: ValueOrRange = float(low.usage_gwp + low.embodied_gwp)
+        total_adpe: ValueOrRange = float(low.usage_adpe + low.embodied_adpe)
+        total_pe: ValueOrRange = float(low.usage_pe + low.embodied_pe)
+    else:
+        hi = high
+        usage_energy = _value(float(low.energy), float(hi.energy))
+        usage_gwp = _value(float(low.usage_gwp), float(hi.usage_gwp))
+        usage_adpe = _value(float(low.usage_adpe), float(hi.usage_adpe))
+        usage_pe = _value(float(low.usage_pe), float(hi.usage_pe))
+        usage_wcf = _value(float(low.usage_wcf), float(hi.usage_wcf))
+        embodied_gwp = _value(float(low.embodied_gwp), float(hi.embodied_gwp))
+        embodied_adpe = _value(float(low.embodied_adpe), float(hi.embodied_adpe))
+        embodied_pe = _value(float(low.embodied_pe), float(hi.embodied_pe))
+        total_gwp = _value(float(low.usage_gwp + low.embodied_gwp), float(hi.usage_gwp + hi.embodied_gwp))
+        total_adpe = _value(float(low.usage_adpe + low.embodied_adpe), float(hi.usage_adpe + hi.embodied_adpe))
+        total_pe = _value(float(low.usage_pe + low.embodied_pe), float(hi.usage_pe + hi.embodied_pe))
 
     energy = Energy.of(usage_energy)
     water = WCF.of(usage_wcf)
@@ -71,13 +87,13 @@ def to_output(
         ImpactsOutput,
         {
             "energy": energy,
-            "gwp": GWP.of(_value(float(low.usage_gwp + low.embodied_gwp), float(hi.usage_gwp + hi.embodied_gwp))),
-            "adpe": ADPe.of(_value(float(low.usage_adpe + low.embodied_adpe), float(hi.usage_adpe + hi.embodied_adpe))),
-            "pe": PE.of(_value(float(low.usage_pe + low.embodied_pe), float(hi.usage_pe + hi.embodied_pe))),
+            "gwp": GWP.of(total_gwp),
+            "adpe": ADPe.of(total_adpe),
+            "pe": PE.of(total_pe),
             "wcf": water,
             "usage": usage,
             "embodied": embodied,
-            "warnings": list(warnings or []),
+            "warnings": list(warnings) if warnings else [],
             "errors": [],
         },
     )

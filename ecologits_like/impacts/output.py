@@ -11,7 +11,13 @@ from ecologits_like.impacts.units import convert, format_value
 
 _M = TypeVar("_M", bound=BaseModel)
 
-_set_attr = object.__setattr__
+# The slot descriptors pydantic's BaseModel declares; calling their ``__set__`` directly skips the
+# frozen model's ``__setattr__`` and the attribute lookup that ``object.__setattr__`` would redo.
+_new = object.__new__
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def fast_construct(cls: type[_M], values: dict[str, Any]) -> _M:
@@ -21,11 +27,11 @@ def fast_construct(cls: type[_M], values: dict[str, Any]) -> _M:
     fraction of the cost: the engine builds fourteen of these per estimate. The fields-set is
     shared between instances, which is safe because these models are frozen.
     """
-    obj = cls.__new__(cls)
-    _set_attr(obj, "__dict__", values)
-    _set_attr(obj, "__pydantic_fields_set__", _fields_set(cls))
-    _set_attr(obj, "__pydantic_extra__", None)
-    _set_attr(obj, "__pydantic_private__", None)
+    obj = _new(cls)
+    _set_dict(obj, values)
+    _set_fields_set(obj, _FIELDS_SETS.get(cls) or _fields_set(cls))
+    _set_extra(obj, None)
+    _set_private(obj, None)
     return obj
 
 
@@ -78,7 +84,12 @@ class Impact(BaseModel):
     def of(cls, value: ValueOrRange) -> Self:
         """Build the indicator without re-validating an engine-produced value."""
         kind, name, unit = cls.DEFAULTS
-        return fast_construct(cls, {"type": kind, "name": name, "value": value, "unit": unit})
+        obj = _new(cls)
+        _set_dict(obj, {"type": kind, "name": name, "value": value, "unit": unit})
+        _set_fields_set(obj, _FIELDS_SETS.get(cls) or _fields_set(cls))
+        _set_extra(obj, None)
+        _set_private(obj, None)
+        return obj
 
     @property
     def min(self) -> float:

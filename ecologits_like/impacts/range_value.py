@@ -59,8 +59,8 @@ class RangeValue:
     def _trusted(cls, lo: float, hi: float) -> RangeValue:
         """Build without validation, for bounds already known to be ordered floats."""
         obj = object.__new__(cls)
-        object.__setattr__(obj, "min", lo)
-        object.__setattr__(obj, "max", hi)
+        _set_min(obj, lo)
+        _set_max(obj, hi)
         return obj
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -209,3 +209,8 @@ def _bounds(value: float | RangeValue) -> tuple[float, float]:
 
 ValueOrRange: TypeAlias = float | RangeValue
 """A quantity known exactly (``float``) or as an interval (:class:`RangeValue`)."""
+
+
+# Slot setters, for :meth:`RangeValue._trusted` (skips the immutable ``__setattr__`` and a lookup).
+_set_min = RangeValue.__dict__["min"].__set__
+_set_max = RangeValue.__dict__["max"].__set__

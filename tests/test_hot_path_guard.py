@@ -1,0 +1,115 @@
+"""Hot-path regression guards that count work instead of timing it (they cannot flake on a slow machine).
+
+* Per stream chunk, the OpenAI stream proxy makes a small constant number of Python calls into
+  ``ecologits_like`` (counted with ``sys.setprofile`` over 1,000 chunks through the real client).
+* ``estimate_from_plan`` never runs pydantic validation (``BaseModel.__init__`` / ``model_validate``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import httpx2
+
+from ecologits_like import EcoLogits
+from ecologits_like._plan import get_plan
+from ecologits_like.estimate import estimate_from_plan
+from ecologits_like.impacts.output import ImpactsOutput
+
+PACKAGE = str(Path(__file__).resolve().parents[1] / "ecologits_like")
+CHUNKS = 1000
+
+
+def _chat_sse(n: int) -> bytes:
+    """``n`` chunks the caller sees (the last with ``finish_reason``), then the usage-only chunk."""
+
+    def chunk(choices: list[dict[str, Any]], **extra: Any) -> str:
+        body = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini-2024-07-18"}
+        return f"data: {json.dumps({**body, 'choices': choices, **extra})}\n\n"
+
+    parts = [chunk([{"index": 0, "delta": {"content": "hi"}, "finish_reason": None}]) for _ in range(n - 1)]
+    parts.append(chunk([{"index": 0, "delta": {}, "finish_reason": "stop"}]))
+    parts.append(chunk([], usage={"prompt_tokens": 5, "completion_tokens": n, "total_tokens": n + 5}))
+    parts.append("data: [DONE]\n\n")
+    return "".join(parts).encode()
+
+
+def _count_calls(fn: Callable[[], Any], where: Callable[[str], bool]) -> dict[str, int]:
+    """Python function calls made while ``fn`` runs, by ``file:function``, for files ``where`` accepts."""
+    counts: dict[str, int] = {}
+
+    def profile(frame: FrameType, event: str, arg: Any) -> None:
+        if event == "call":
+            filename = frame.f_code.co_filename
+            if where(filename):
+                key = f"{filename}:{frame.f_code.co_name}"
+                counts[key] = counts.get(key, 0) + 1
+
+    sys.setprofile(profile)
+    try:
+        fn()
+    finally:
+        sys.setprofile(None)
+    return counts
+
+
+def test_stream_chunk_costs_a_constant_number_of_calls() -> None:
+    import openai
+
+    body = _chat_sse(CHUNKS)
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, content=body, headers={"content-type": "text/event-stream"})
+
+    client = openai.OpenAI(
+        api_key="sk-test", http_client=httpx2.Client(transport=httpx2.MockTransport(handler)), max_retries=0
+    )
+    EcoLogits.init(providers=["openai"])
+    try:
+        seen: list[Any] = []
+
+        def consume() -> None:
+            stream = client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], stream=True
+            )
+            seen.extend(stream)
+            seen.append(stream.impacts)
+
+        counts = _count_calls(consume, lambda f: f.startswith(PACKAGE))
+    finally:
+        EcoLogits.uninstrument()
+    assert len(seen) == CHUNKS + 1 and isinstance(seen[-1], ImpactsOutput)
+    total = sum(counts.values())
+    # Today: 3 calls per chunk (proxy __next__, its on_chunk guard, the shape's on_chunk) plus a
+    # once-per-stream constant (request preparation, estimate, attach) well under 300.
+    assert total <= 4 * CHUNKS + 300, sorted(counts.items(), key=lambda kv: -kv[1])[:10]
+
+
+def test_estimate_from_plan_never_validates() -> None:
+    from pydantic import BaseModel
+
+    validators = {BaseModel.__init__.__code__, BaseModel.model_validate.__func__.__code__}  # type: ignore[attr-defined]
+    called: list[str] = []
+    plans = [get_plan("openai", "gpt-4o-mini"), get_plan("mistralai", "mistral-small-latest")]
+    assert all(not isinstance(p, ImpactsOutput) for p in plans)
+
+    def profile(frame: FrameType, event: str, arg: Any) -> None:
+        if event == "call" and frame.f_code in validators:
+            called.append(frame.f_code.co_name)
+        elif event == "c_call" and getattr(arg, "__name__", "") in {"validate_python", "validate_json"}:
+            called.append(arg.__name__)
+
+    outputs = []
+    sys.setprofile(profile)
+    try:
+        for plan in plans:
+            outputs.append(estimate_from_plan(plan, 500, 4.0))  # type: ignore[arg-type]
+    finally:
+        sys.setprofile(None)
+    assert called == []
+    assert all(o.energy is not None and not o.errors for o in outputs)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ecologits_like import _sinks
+from ecologits_like import _custom_models, _sinks
 from ecologits_like._arguments import check_optional_str, check_overrides
 from ecologits_like._log import log_once
 from ecologits_like.recording import JsonlRecorder
-from ecologits_like.registry import ZoneNotFoundError, get_registry
+from ecologits_like.registry import ModelInfo, ZoneNotFoundError, get_registry
 from ecologits_like.session import Session
 from ecologits_like.session import session as _open_session
 from ecologits_like.tracers import PROVIDERS, load_spec, sdk_installed
@@ -76,6 +76,7 @@ class EcoLogits:
         providers: str | list[str] | None = None,
         electricity_mix_zone: str | None = None,
         record_to: str | os.PathLike[str] | None = None,
+        models_file: str | os.PathLike[str] | None = None,
         **overrides: Any,
     ) -> None:
         """Trace the given providers' SDKs; every response then carries ``impacts``.
@@ -88,12 +89,18 @@ class EcoLogits:
                 request; default: each provider's datacenter zone.
             record_to: a JSON-lines file to which one record per traced request is appended
                 (safe across threads and processes; see :mod:`ecologits_like.recording`).
+            models_file: a JSON file of extra models (the schema of ``data/models.json``; ``sources``
+                optional) laid over the shipped ones until the next ``init`` or ``uninstrument``;
+                ``estimate()`` uses them too. A file named by the ``ECOLOGITS_LIKE_MODELS_FILE``
+                environment variable is always loaded; this file and registered models take
+                precedence over it (see :meth:`register_model`).
             **overrides: ``datacenter_pue``, ``datacenter_wue``, ``hardware``, ``batch_size``.
 
         Calling ``init`` again never wraps twice: it replaces the settings and adds providers.
 
         Raises:
-            ValueError: an unknown provider, zone or hardware profile, or an impossible override.
+            ValueError: an unknown provider, zone or hardware profile, or an impossible override;
+                ``DataFileError`` (a ``ValueError``) for a malformed models file, naming file, entry and field.
             ImportError: a named provider's SDK is not installed, or is a version whose layout the
                 tracer does not know (the message names the supported versions).
             TypeError: an argument of the wrong type or an unknown override.
@@ -111,6 +118,8 @@ class EcoLogits:
         if checked.get("hardware") is not None:
             registry.hardware.get(checked["hardware"])  # ValueError naming the known profiles
         names = _check_providers(providers)
+        _custom_models.sync_environment_models()
+        _custom_models.use_models_file(models_file)  # validated before any state changes below
         with _lock:
             all_names = tuple(dict.fromkeys((*instrumented(), *names)))
             state.config = TracerConfig(
@@ -133,6 +142,7 @@ class EcoLogits:
             state.config = None
             uninstrument_all()
             EcoLogits._replace_recorder(None)
+        _custom_models.use_models_file(None)
 
     @staticmethod
     def _replace_recorder(recorder: JsonlRecorder | None) -> None:
@@ -143,6 +153,72 @@ class EcoLogits:
         EcoLogits._recorder = recorder
         if recorder is not None:
             _sinks.add_sink(recorder)
+
+    @staticmethod
+    def register_model(
+        provider: str,
+        name: str,
+        *,
+        total_parameters: _custom_models.ParameterCount,
+        active_parameters: _custom_models.ParameterCount | None = None,
+        architecture: str | None = None,
+        aliases: Iterable[str] = (),
+        warnings: Iterable[str] | None = None,
+        sources: Iterable[str] = (),
+        tps: float | None = None,
+        ttft: float | None = None,
+    ) -> ModelInfo:
+        """Add a private or new model, for ``estimate()`` and every traced call, without a release.
+
+        The entry lasts for the process (or until :meth:`unregister_model`) and takes precedence
+        over the shipped data and over models files: it replaces an entry of the same provider and
+        name, and its name and aliases win over names they collide with. Names the API returns
+        resolve as for shipped models (``acme-7b-2025-01-01`` finds ``acme-7b``).
+
+        Args:
+            provider: A provider with a datacenter profile (``openai``, ``anthropic``, ``mistralai``,
+                ``huggingface_hub``, ``cohere``): its PUE, WUE and zone are used.
+            name: The model name as your requests or the API name it.
+            total_parameters: Billions of parameters: a number, or a ``(min, max)`` pair (or
+                ``RangeValue``) when the size is not disclosed.
+            active_parameters: Billions used per token (mixture-of-experts); default: the total.
+            architecture: ``"dense"`` or ``"moe"``; default: ``"moe"`` when active differs from total.
+            aliases: Other names that resolve to this model.
+            warnings: Warning codes shown with every estimate; default: ``model-arch-not-released``
+                when a count is a range, else none.
+            sources: Where the figures come from (URLs or references).
+            tps: Deployment throughput, tokens/s, when known (replaces the latency fit).
+            ttft: Deployment time to first token, s, when known.
+
+        Returns:
+            The registered entry.
+
+        Raises:
+            TypeError: an argument of the wrong type.
+            ValueError: an unknown provider, a count <= 0 or in raw units (7e9 for 7B), min > max,
+                active > total, a dense model with active != total, an unknown warning code, or a
+                name or alias already used by another registered model.
+
+        Re-registering the same provider and name replaces the entry and emits a
+        ``ModelReplacedWarning`` (as does registering over a shipped entry).
+        """
+        return _custom_models.register_model(
+            provider,
+            name,
+            total_parameters=total_parameters,
+            active_parameters=active_parameters,
+            architecture=architecture,
+            aliases=aliases,
+            warnings=warnings,
+            sources=sources,
+            tps=tps,
+            ttft=ttft,
+        )
+
+    @staticmethod
+    def unregister_model(provider: str, name: str) -> bool:
+        """Remove a model added by :meth:`register_model`; ``False`` when there was none of that name."""
+        return _custom_models.unregister_model(provider, name)
 
     @staticmethod
     def session(name: str | None = None, labels: Mapping[str, str] | None = None) -> Session:

@@ -24,6 +24,7 @@ from ecologits_like.registry.models import (
     load_models,
 )
 from ecologits_like.registry.providers import ProviderProfile, load_providers
+from ecologits_like.registry.user_models import apply_environment_models
 
 __all__ = [
     "DataFileError",
@@ -56,15 +57,25 @@ _registry: Registry | None = None
 
 
 def get_registry() -> Registry:
-    """The shipped reference data, loaded on first call (thread-safe) and cached."""
+    """The reference data, loaded on first call (thread-safe) and cached.
+
+    The models of the file named by ``ECOLOGITS_LIKE_MODELS_FILE``, when set, are laid over the
+    shipped ones (see :mod:`ecologits_like.registry.user_models`).
+
+    Raises:
+        DataFileError: a data file, or the user models file, is malformed.
+    """
     global _registry
     if _registry is None:
         with _lock:
             if _registry is None:
+                providers = load_providers()
+                models = load_models()
+                apply_environment_models(models, providers)
                 _registry = Registry(
-                    models=load_models(),
+                    models=models,
                     mixes=load_electricity_mixes(),
-                    providers=load_providers(),
+                    providers=providers,
                     hardware=load_hardware(),
                 )
     return _registry

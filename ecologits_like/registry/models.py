@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import difflib
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.abc import Traversable
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from ecologits_like.impacts.range_value import RangeValue, ValueOrRange
 from ecologits_like.registry._files import data_file, read_json
@@ -17,11 +18,14 @@ from ecologits_like.registry._validate import DataFileError, Entry
 
 __all__ = [
     "KNOWN_MODEL_WARNINGS",
+    "OVERLAYS",
     "ModelInfo",
     "ModelNotFoundError",
     "ModelRegistry",
     "Resolution",
+    "architecture_problem",
     "load_models",
+    "parse_models",
 ]
 
 #: Warning codes a model entry may carry, with the sentence shown to users.
@@ -114,55 +118,167 @@ def _normalize(name: str) -> str:
     return name.strip().lower()
 
 
-class ModelRegistry:
-    """An index of models by provider, resolving exact names, aliases, snapshots and fine-tunes."""
+#: Layers of user entries laid over the shipped data, lowest precedence first: a file named by
+#: the ``ECOLOGITS_LIKE_MODELS_FILE`` environment variable, the file given to
+#: ``EcoLogits.init(models_file=...)``, and models added by ``EcoLogits.register_model``.
+OVERLAYS: tuple[str, ...] = ("environment", "models_file", "registered")
 
-    def __init__(self, models: Iterable[ModelInfo]) -> None:
-        self._models: list[ModelInfo] = []
-        self._index: dict[str, dict[str, tuple[ModelInfo, bool]]] = {}
-        self._basenames: dict[str, dict[str, ModelInfo | None]] = {}
-        for model in models:
-            self.add(model)
-        self._resolve_cached = lru_cache(maxsize=4096)(self._resolve)
 
-    def add(self, model: ModelInfo, *, replace: bool = False) -> None:
-        """Register ``model``; a clash with an existing name or alias raises unless ``replace``."""
-        names = self._index.setdefault(model.provider, {})
-        keys = [(_normalize(model.name), False)] + [(_normalize(a), True) for a in model.aliases]
-        for key, _ in keys:
+class _Index(NamedTuple):
+    """One immutable snapshot of the registry (swapped whole, so readers never see a half-built one)."""
+
+    models: list[ModelInfo]
+    names: dict[str, dict[str, tuple[ModelInfo, bool]]]
+    basenames: dict[str, dict[str, ModelInfo | None]]
+
+
+def _keys(model: ModelInfo) -> list[tuple[str, bool]]:
+    return [(_normalize(model.name), False)] + [(_normalize(a), True) for a in model.aliases]
+
+
+def _insert(index: _Index, model: ModelInfo, *, override: bool) -> None:
+    """Add ``model`` to ``index``; a name clash raises unless ``override`` (then ``model`` wins)."""
+    names = index.names.setdefault(model.provider, {})
+    if override:
+        # A user entry replaces the entry of the same canonical name entirely, its aliases included.
+        replaced = [m for m in index.models if m.provider == model.provider and m.name == model.name]
+        if replaced:
+            index.models[:] = [m for m in index.models if m not in replaced]
+            for key in [k for k, (m, _) in names.items() if m in replaced]:
+                del names[key]
+    else:
+        for key, _ in _keys(model):
             clash = names.get(key)
-            if clash is not None and clash[0].name != model.name and not replace:
+            if clash is not None and clash[0].name != model.name:
                 raise ValueError(
                     f"model name {key!r} of {model.provider}/{model.name} is already used by "
                     f"{clash[0].provider}/{clash[0].name}"
                 )
-        if replace:
-            self._models = [m for m in self._models if not (m.provider == model.provider and m.name == model.name)]
-        self._models.append(model)
-        for key, is_alias in keys:
-            names[key] = (model, is_alias)
+    index.models.append(model)
+    for key, is_alias in _keys(model):
+        names[key] = (model, is_alias)
+
+
+def _with_basenames(index: _Index) -> _Index:
+    basenames: dict[str, dict[str, ModelInfo | None]] = {}
+    for provider, names in index.names.items():
+        for key, (model, _) in names.items():
             if "/" in key:
+                bases = basenames.setdefault(provider, {})
                 base = key.rsplit("/", 1)[1]
-                bases = self._basenames.setdefault(model.provider, {})
                 # An ambiguous basename maps to None: never guess between two organisations.
                 bases[base] = model if bases.get(base, model) is model else None
-        if hasattr(self, "_resolve_cached"):
-            self._resolve_cached.cache_clear()
+    return _Index(index.models, index.names, basenames)
+
+
+class ModelRegistry:
+    """An index of models by provider, resolving exact names, aliases, snapshots and fine-tunes.
+
+    The shipped entries can be overlaid with user entries (see :data:`OVERLAYS`): a user entry
+    replaces the shipped entry of the same provider and name, and its names and aliases win over
+    any shipped name or alias they collide with.
+    """
+
+    def __init__(self, models: Iterable[ModelInfo]) -> None:
+        self._base: list[ModelInfo] = list(models)
+        self._overlays: dict[str, tuple[ModelInfo, ...]] = {}
+        self._sources: dict[str, str | None] = {}
+        self._lock = threading.Lock()
+        self._resolve_cached = lru_cache(maxsize=4096)(self._resolve)
+        self._index = self._build()
+
+    def _build(self) -> _Index:
+        index = _Index([], {}, {})
+        for model in self._base:
+            _insert(index, model, override=False)
+        for layer in OVERLAYS:
+            for model in self._overlays.get(layer, ()):
+                _insert(index, model, override=True)
+        return _with_basenames(index)
+
+    def _rebuild(self) -> None:
+        self._index = self._build()
+        self._resolve_cached.cache_clear()
+
+    def add(self, model: ModelInfo, *, replace: bool = False) -> None:
+        """Add ``model`` to the base entries.
+
+        Raises:
+            ValueError: one of its names is another model's name or alias (unless ``replace``, which
+                first drops the base entry of the same provider and name).
+        """
+        with self._lock:
+            previous = self._base
+            kept = [m for m in previous if not (replace and m.provider == model.provider and m.name == model.name)]
+            self._base = [*kept, model]
+            try:
+                self._rebuild()
+            except ValueError:
+                self._base = previous
+                raise
+
+    def set_overlay(self, layer: str, models: Iterable[ModelInfo], *, source: str | None = None) -> None:
+        """Replace the user entries of ``layer`` (one of :data:`OVERLAYS`) with ``models``.
+
+        ``source`` records where they came from (a file path), see :meth:`overlay_source`.
+
+        Raises:
+            ValueError: an unknown layer, or two of ``models`` share a name or alias.
+        """
+        if layer not in OVERLAYS:
+            raise ValueError(f"unknown overlay {layer!r}; known: {', '.join(OVERLAYS)}")
+        entries = tuple(models)
+        check = _Index([], {}, {})
+        seen: set[tuple[str, str]] = set()
+        for model in entries:
+            if (model.provider, model.name) in seen:
+                raise ValueError(f"model {model.provider}/{model.name} is listed twice")
+            seen.add((model.provider, model.name))
+            _insert(check, model, override=False)  # ValueError on a clash inside the layer
+        with self._lock:
+            if entries:
+                self._overlays[layer] = entries
+            else:
+                self._overlays.pop(layer, None)
+            self._sources[layer] = source
+            self._rebuild()
+
+    def overlay(self, layer: str) -> tuple[ModelInfo, ...]:
+        """The user entries of ``layer`` (empty when none)."""
+        return self._overlays.get(layer, ())
+
+    def overlay_source(self, layer: str) -> str | None:
+        """Where the entries of ``layer`` were loaded from (``None`` when not from a file)."""
+        return self._sources.get(layer)
+
+    def shipped(self, provider: str, name: str) -> ModelInfo | None:
+        """The base (shipped) entry of that exact canonical name, or ``None``."""
+        for model in self._base:
+            if model.provider == provider and model.name == name:
+                return model
+        return None
+
+    def get(self, provider: str, name: str) -> ModelInfo | None:
+        """The entry currently in effect with that exact canonical name (user entries first), or ``None``."""
+        hit = self._index.names.get(provider, {}).get(_normalize(name))
+        if hit is None or hit[0].name != name:
+            return None
+        return hit[0]
 
     def __iter__(self) -> Iterator[ModelInfo]:
-        return iter(self._models)
+        return iter(self._index.models)
 
     def __len__(self) -> int:
-        return len(self._models)
+        return len(self._index.models)
 
     @property
     def providers(self) -> list[str]:
         """Providers that have at least one model, sorted."""
-        return sorted(self._index)
+        return sorted(p for p, names in self._index.names.items() if names)
 
     def models_of(self, provider: str) -> list[ModelInfo]:
-        """All models of ``provider`` in file order."""
-        return [m for m in self._models if m.provider == provider]
+        """All models of ``provider``: shipped ones in file order, then user entries."""
+        return [m for m in self._index.models if m.provider == provider]
 
     def resolve(self, provider: str, name: str) -> Resolution:
         """Find the entry for ``name`` as returned by ``provider``'s API.
@@ -180,7 +296,8 @@ class ModelRegistry:
         return self._resolve_cached(provider, name)
 
     def _resolve(self, provider: str, name: str) -> Resolution:
-        names = self._index.get(provider)
+        index = self._index  # one snapshot for the whole lookup
+        names = index.names.get(provider)
         if names is None:
             raise ModelNotFoundError(provider, name, unknown_provider=True, known_providers=self.providers)
         for candidate, rule in self._candidates(provider, _normalize(name)):
@@ -191,7 +308,7 @@ class ModelRegistry:
                     rule = "alias"
                 return Resolution(model, name, rule)
         base = _normalize(name).split(":", 1)[0].rsplit("/", 1)[-1]
-        by_base = self._basenames.get(provider, {}).get(base)
+        by_base = index.basenames.get(provider, {}).get(base)
         if by_base is not None:
             return Resolution(by_base, name, "basename")
         raise ModelNotFoundError(provider, name, suggestions=self.suggest(provider, name))
@@ -227,7 +344,7 @@ class ModelRegistry:
 
     def suggest(self, provider: str, name: str, limit: int = 3) -> list[str]:
         """Canonical names close to ``name`` for ``provider`` (empty when nothing is close)."""
-        names = self._index.get(provider, {})
+        names = self._index.names.get(provider, {})
         key = _normalize(name)
         matches = difflib.get_close_matches(key, list(names), n=limit * 3, cutoff=0.6)
         seen: list[str] = []
@@ -238,16 +355,24 @@ class ModelRegistry:
         return seen[:limit]
 
 
-def _parse_model(entry: Entry) -> ModelInfo:
-    architecture = entry.string("architecture", choices=("dense", "moe"))
-    total = entry.value_or_range("total_parameters")
-    active = entry.value_or_range("active_parameters") if entry.has("active_parameters") else total
+def architecture_problem(architecture: str, total: ValueOrRange, active: ValueOrRange) -> tuple[str, str] | None:
+    """The first inconsistency between architecture and parameter counts, as ``(field, problem)``."""
     total_max = total.max if isinstance(total, RangeValue) else total
     active_max = active.max if isinstance(active, RangeValue) else active
     if active_max > total_max * (1 + 1e-9):
-        entry.fail("active_parameters", f"must not exceed total_parameters ({active_max} > {total_max})")
+        return "active_parameters", f"must not exceed total_parameters ({active_max} > {total_max})"
     if architecture == "dense" and active != total:
-        entry.fail("active_parameters", "must equal total_parameters for a dense model")
+        return "active_parameters", "must equal total_parameters for a dense model"
+    return None
+
+
+def _parse_model(entry: Entry, *, require_sources: bool = True) -> ModelInfo:
+    architecture = entry.string("architecture", choices=("dense", "moe"))
+    total = entry.value_or_range("total_parameters")
+    active = entry.value_or_range("active_parameters") if entry.has("active_parameters") else total
+    problem = architecture_problem(architecture, total, active)
+    if problem is not None:
+        entry.fail(*problem)
     warnings = entry.strings("warnings")
     for code in warnings:
         if code not in KNOWN_MODEL_WARNINGS:
@@ -262,14 +387,18 @@ def _parse_model(entry: Entry) -> ModelInfo:
         active_parameters=active,
         aliases=tuple(entry.strings("aliases")),
         warnings=tuple(warnings),
-        sources=tuple(entry.strings("sources", required=True)),
+        sources=tuple(entry.strings("sources", required=require_sources)),
         tps=None if tps != tps else tps,
         ttft=None if ttft != ttft else ttft,
     )
 
 
-def parse_models(raw: object, label: str) -> list[ModelInfo]:
-    """Validate the content of a models file and return its entries."""
+def parse_models(raw: object, label: str, *, require_sources: bool = True) -> list[ModelInfo]:
+    """Validate the content of a models file and return its entries.
+
+    ``require_sources=False`` (user files) lets an entry omit ``sources``: a private model may
+    have no public source.
+    """
     top = Entry(label, "top level", raw)
     models = top.raw.get("models")
     if not isinstance(models, list):
@@ -279,7 +408,7 @@ def parse_models(raw: object, label: str) -> list[ModelInfo]:
         hint = ""
         if isinstance(item, dict):
             hint = f" ({item.get('provider')}/{item.get('name')})"
-        parsed.append(_parse_model(Entry(label, f"models[{index}]{hint}", item)))
+        parsed.append(_parse_model(Entry(label, f"models[{index}]{hint}", item), require_sources=require_sources))
     return parsed
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecologits_like import _custom_models, _sinks
 from ecologits_like._arguments import check_optional_str, check_overrides
 from ecologits_like._log import log_once
+from ecologits_like.exporters import opentelemetry as _otel
 from ecologits_like.recording import JsonlRecorder
 from ecologits_like.registry import ModelInfo, ZoneNotFoundError, get_registry
 from ecologits_like.session import Session
@@ -21,6 +22,9 @@ from ecologits_like.session import session as _open_session
 from ecologits_like.tracers import PROVIDERS, load_spec, sdk_installed
 from ecologits_like.tracers._core import TracerConfig, UnsupportedSDKError, state
 from ecologits_like.tracers._patching import instrument, instrumented, uninstrument_all
+
+if TYPE_CHECKING:
+    from opentelemetry.metrics import MeterProvider
 
 __all__ = ["EcoLogits"]
 
@@ -77,6 +81,7 @@ class EcoLogits:
         electricity_mix_zone: str | None = None,
         record_to: str | os.PathLike[str] | None = None,
         models_file: str | os.PathLike[str] | None = None,
+        opentelemetry: bool | str | MeterProvider | None = None,
         **overrides: Any,
     ) -> None:
         """Trace the given providers' SDKs; every response then carries ``impacts``.
@@ -94,20 +99,28 @@ class EcoLogits:
                 ``estimate()`` uses them too. A file named by the ``ECOLOGITS_LIKE_MODELS_FILE``
                 environment variable is always loaded; this file and registered models take
                 precedence over it (see :meth:`register_model`).
+            opentelemetry: export metrics per request through OpenTelemetry (extra ``otel``):
+                ``True`` for the global ``MeterProvider``, a ``MeterProvider``, or an ``http(s)``
+                OTLP/HTTP endpoint URL (``http://collector:4318`` gets ``/v1/metrics``); ``False``
+                stops exporting, ``None`` leaves the current setting. See
+                :mod:`ecologits_like.exporters.opentelemetry`.
             **overrides: ``datacenter_pue``, ``datacenter_wue``, ``hardware``, ``batch_size``.
 
         Calling ``init`` again never wraps twice: it replaces the settings and adds providers.
 
         Raises:
-            ValueError: an unknown provider, zone or hardware profile, or an impossible override;
+            ValueError: an unknown provider, zone or hardware profile, an impossible override, or
+                an ``opentelemetry`` string that is not an http(s) URL;
                 ``DataFileError`` (a ``ValueError``) for a malformed models file, naming file, entry and field.
             ImportError: a named provider's SDK is not installed, or is a version whose layout the
-                tracer does not know (the message names the supported versions).
+                tracer does not know (the message names the supported versions), or
+                ``opentelemetry`` was asked for without the ``otel`` extra installed.
             TypeError: an argument of the wrong type or an unknown override.
         """
         if record_to is not None and not isinstance(record_to, (str, os.PathLike)):
             raise TypeError(f"record_to must be a file path or None, got {record_to!r} ({type(record_to).__name__})")
         checked = check_overrides(overrides)
+        otel_target = _otel.parse_target(opentelemetry)
         zone = check_optional_str("electricity_mix_zone", electricity_mix_zone)
         registry = get_registry()
         if zone is not None:
@@ -134,6 +147,7 @@ class EcoLogits:
                 instrument(load_spec(name))
             if record_to is not None:
                 EcoLogits._replace_recorder(JsonlRecorder(record_to))
+            _otel.apply(otel_target)
 
     @staticmethod
     def uninstrument() -> None:
@@ -142,6 +156,7 @@ class EcoLogits:
             state.config = None
             uninstrument_all()
             EcoLogits._replace_recorder(None)
+            _otel.stop()
         _custom_models.use_models_file(None)
 
     @staticmethod

@@ -1,4 +1,5 @@
-"""Exporters: BoAmps inference reports (:mod:`.boamps`) and CSV tables (:mod:`.csv`).
+"""Exporters: BoAmps inference reports (:mod:`.boamps`), CSV tables (:mod:`.csv`) and OpenTelemetry
+metrics (:mod:`.opentelemetry`, imported only when asked for).
 
 JSON-lines recording lives in :mod:`ecologits_like.recording`.
 """

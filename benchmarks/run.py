@@ -179,7 +179,10 @@ def cold_start(modes: list[str], runs: int) -> dict[str, tuple[float, float]]:
     times: dict[str, list[float]] = {m: [] for m in modes}
     rss: dict[str, list[float]] = {m: [] for m in modes}
     env = dict(os.environ, PYTHONWARNINGS="ignore")
-    for mode in modes:  # warm the OS file cache and .pyc files once
+    # As installed from a wheel: every package imports from compiled .pyc files (a checkout run with
+    # PYTHONDONTWRITEBYTECODE would recompile ecologits_like's sources in every run).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    for mode in modes:  # warm the OS file cache and write .pyc files once
         subprocess.run([sys.executable, "-c", COLD[mode]], check=True, capture_output=True, env=env)
     for _ in range(runs):
         for mode in modes:

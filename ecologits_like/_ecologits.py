@@ -7,28 +7,47 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ecologits_like import _custom_models, _sinks
 from ecologits_like._arguments import check_optional_str, check_overrides
 from ecologits_like._log import log_once
-from ecologits_like.exporters import opentelemetry as _otel
-from ecologits_like.recording import JsonlRecorder
-from ecologits_like.registry import ModelInfo, ZoneNotFoundError, get_registry
-from ecologits_like.session import Session
-from ecologits_like.session import session as _open_session
 from ecologits_like.tracers import PROVIDERS, load_spec, sdk_installed
 from ecologits_like.tracers._core import TracerConfig, UnsupportedSDKError, state
 from ecologits_like.tracers._patching import instrument, instrumented, uninstrument_all
 
+# The engine, its reference data, sessions, recording and the OpenTelemetry exporter are imported
+# when first needed, not here: ``import ecologits_like; EcoLogits.init()`` stays cheap at an
+# application's start-up.
 if TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
+
+    from ecologits_like import _custom_models
+    from ecologits_like.recording import JsonlRecorder
+    from ecologits_like.registry import ModelInfo
+    from ecologits_like.session import Session
+
+#: The variable naming a models file (``ecologits_like.registry.user_models.ENV_VAR``, not imported
+#: here to keep the reference data out of start-up).
+_MODELS_FILE_VAR = "ECOLOGITS_LIKE_MODELS_FILE"
 
 __all__ = ["EcoLogits"]
 
 _lock = threading.Lock()
+
+
+def _models_in_use() -> bool:
+    """Whether model overlays may need syncing: the reference data is loaded, or a models file is named.
+
+    When the data is not loaded yet there is nothing to sync: it applies the environment's models
+    file when it loads.
+    """
+    if os.environ.get(_MODELS_FILE_VAR):
+        return True
+    registry = sys.modules.get("ecologits_like.registry")
+    return registry is not None and getattr(registry, "_registry", None) is not None
 
 
 def _supported() -> str:
@@ -120,19 +139,29 @@ class EcoLogits:
         if record_to is not None and not isinstance(record_to, (str, os.PathLike)):
             raise TypeError(f"record_to must be a file path or None, got {record_to!r} ({type(record_to).__name__})")
         checked = check_overrides(overrides)
-        otel_target = _otel.parse_target(opentelemetry)
+        otel_target = None
+        if opentelemetry is not None:
+            from ecologits_like.exporters import opentelemetry as _otel
+
+            otel_target = _otel.parse_target(opentelemetry)
         zone = check_optional_str("electricity_mix_zone", electricity_mix_zone)
-        registry = get_registry()
-        if zone is not None:
-            try:
-                zone = registry.mixes.get(zone).mix.zone
-            except ZoneNotFoundError as exc:
-                raise ValueError(str(exc)) from None
-        if checked.get("hardware") is not None:
-            registry.hardware.get(checked["hardware"])  # ValueError naming the known profiles
+        if zone is not None or checked.get("hardware") is not None:  # the data loads on first use
+            from ecologits_like.registry import ZoneNotFoundError, get_registry
+
+            registry = get_registry()
+            if zone is not None:
+                try:
+                    zone = registry.mixes.get(zone).mix.zone
+                except ZoneNotFoundError as exc:
+                    raise ValueError(str(exc)) from None
+            if checked.get("hardware") is not None:
+                registry.hardware.get(checked["hardware"])  # ValueError naming the known profiles
         names = _check_providers(providers)
-        _custom_models.sync_environment_models()
-        _custom_models.use_models_file(models_file)  # validated before any state changes below
+        if models_file is not None or _models_in_use():
+            from ecologits_like import _custom_models
+
+            _custom_models.sync_environment_models()
+            _custom_models.use_models_file(models_file)  # validated before any state changes below
         with _lock:
             all_names = tuple(dict.fromkeys((*instrumented(), *names)))
             state.config = TracerConfig(
@@ -146,8 +175,11 @@ class EcoLogits:
             for name in names:
                 instrument(load_spec(name))
             if record_to is not None:
+                from ecologits_like.recording import JsonlRecorder
+
                 EcoLogits._replace_recorder(JsonlRecorder(record_to))
-            _otel.apply(otel_target)
+            if otel_target is not None:
+                _otel.apply(otel_target)
 
     @staticmethod
     def uninstrument() -> None:
@@ -156,12 +188,21 @@ class EcoLogits:
             state.config = None
             uninstrument_all()
             EcoLogits._replace_recorder(None)
-            _otel.stop()
-        _custom_models.use_models_file(None)
+            _otel = sys.modules.get("ecologits_like.exporters.opentelemetry")
+            if _otel is not None:  # never imported: nothing to stop
+                _otel.stop()
+        if _models_in_use():
+            from ecologits_like import _custom_models
+
+            _custom_models.use_models_file(None)
 
     @staticmethod
     def _replace_recorder(recorder: JsonlRecorder | None) -> None:
         old = EcoLogits._recorder
+        if old is None and recorder is None:
+            return
+        from ecologits_like import _sinks
+
         if old is not None:
             _sinks.remove_sink(old)
             old.close()
@@ -217,6 +258,8 @@ class EcoLogits:
         Re-registering the same provider and name replaces the entry and emits a
         ``ModelReplacedWarning`` (as does registering over a shipped entry).
         """
+        from ecologits_like import _custom_models
+
         return _custom_models.register_model(
             provider,
             name,
@@ -233,6 +276,8 @@ class EcoLogits:
     @staticmethod
     def unregister_model(provider: str, name: str) -> bool:
         """Remove a model added by :meth:`register_model`; ``False`` when there was none of that name."""
+        from ecologits_like import _custom_models
+
         return _custom_models.unregister_model(provider, name)
 
     @staticmethod
@@ -241,7 +286,9 @@ class EcoLogits:
 
         See :func:`ecologits_like.session.session`.
         """
-        return _open_session(name, labels)
+        from ecologits_like.session import session
+
+        return session(name, labels)
 
     @staticmethod
     def config() -> TracerConfig | None:

@@ -3,11 +3,15 @@
 * Per stream chunk, the OpenAI stream proxy makes a small constant number of Python calls into
   ``ecologits_like`` (counted with ``sys.setprofile`` over 1,000 chunks through the real client).
 * ``estimate_from_plan`` never runs pydantic validation (``BaseModel.__init__`` / ``model_validate``).
+* Cold start: ``import ecologits_like; EcoLogits.init(providers=["openai"])`` imports neither numpy
+  nor the engine nor any ``openai`` module that ``import openai`` alone does not import (checked in
+  a fresh interpreter); the patches land when the application itself imports those modules.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -69,6 +73,7 @@ def test_stream_chunk_costs_a_constant_number_of_calls() -> None:
     client = openai.OpenAI(
         api_key="sk-test", http_client=httpx2.Client(transport=httpx2.MockTransport(handler)), max_retries=0
     )
+    get_plan("openai", "gpt-4o-mini")  # the reference data loads on first use: not per stream
     EcoLogits.init(providers=["openai"])
     try:
         seen: list[Any] = []
@@ -113,3 +118,40 @@ def test_estimate_from_plan_never_validates() -> None:
         sys.setprofile(None)
     assert called == []
     assert all(o.energy is not None and not o.errors for o in outputs)
+
+
+_COLD_START = """
+import json, sys
+import openai
+before = set(sys.modules)
+import ecologits_like
+ecologits_like.EcoLogits.init(providers=["openai"])
+added = sorted(set(sys.modules) - before)
+client = openai.OpenAI(api_key="sk-test")
+completions = client.chat.completions  # the SDK imports its resource module here
+from openai.resources.chat.completions.completions import Completions
+print(json.dumps({"added": added, "patched": hasattr(Completions.create, "__wrapped__")}))
+"""
+
+
+def test_init_imports_no_engine_numpy_or_sdk_module() -> None:
+    done = subprocess.run([sys.executable, "-c", _COLD_START], capture_output=True, text=True, check=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    added: list[str] = result["added"]
+    assert not [m for m in added if m.startswith("openai")], added
+    assert "numpy" not in added and "pandas" not in added
+    engine = ("_plan", "estimate", "registry", "impacts.output", "impacts.llm", "session", "recording")
+    assert not [m for m in added if m.startswith(tuple(f"ecologits_like.{e}" for e in engine))], added
+    assert result["patched"], "the chat resource module was patched when the SDK imported it"
+
+
+def test_lazy_public_names_are_the_functions() -> None:
+    import ecologits_like
+    import ecologits_like.compare
+    import ecologits_like.estimate
+    import ecologits_like.estimate_grid
+
+    assert callable(ecologits_like.estimate) and ecologits_like.estimate.__name__ == "estimate"
+    assert ecologits_like.compare.__name__ == "compare" and ecologits_like.estimate_grid.__name__ == "estimate_grid"
+    assert ecologits_like.ImpactsOutput is ImpactsOutput
+    assert set(ecologits_like.__all__) <= set(dir(ecologits_like))

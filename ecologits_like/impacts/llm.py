@@ -13,11 +13,15 @@ The formulas follow the published EcoLogits LLM-inference methodology
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
-from typing import NamedTuple, TypeAlias
+from typing import TYPE_CHECKING, NamedTuple, TypeAlias
 
-import numpy as np
-import numpy.typing as npt
+# numpy is imported only inside the array branches: the scalar path (every traced request, and
+# ``import ecologits_like``) never needs it, and importing it costs ~80 ms of cold start.
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 __all__ = [
     "Datacenter",
@@ -40,7 +44,7 @@ __all__ = [
     "usage_impact",
 ]
 
-Number: TypeAlias = float | npt.NDArray[np.float64]
+Number: TypeAlias = "float | npt.NDArray[np.float64]"
 """A float, or an array of floats evaluated element-wise."""
 
 SECONDS_PER_HOUR = 3600.0
@@ -148,7 +152,11 @@ class RequestImpacts(NamedTuple):
 
 
 def _is_array(*values: object) -> bool:
-    return any(isinstance(v, np.ndarray) for v in values)
+    numpy = sys.modules.get("numpy")
+    if numpy is None:  # no array can exist before numpy is imported
+        return False
+    ndarray = numpy.ndarray
+    return any(isinstance(v, ndarray) for v in values)
 
 
 def gpu_energy_per_token(
@@ -160,6 +168,8 @@ def gpu_energy_per_token(
     in billions; the fit was made on measured H100 generations.
     """
     if _is_array(batch_size):
+        import numpy as np
+
         return alpha * np.exp(beta * batch_size) * active_parameters + gamma
     return alpha * math.exp(beta * batch_size) * active_parameters + gamma
 
@@ -182,6 +192,8 @@ def latency_per_token(
     if tps is None:
         return fitted
     if _is_array(tps, fitted):
+        import numpy as np
+
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(np.isnan(tps), fitted, 1.0 / tps)
     return 1.0 / tps
@@ -199,6 +211,8 @@ def generation_latency(
     if ttft is not None:
         modelled = modelled + ttft
     if _is_array(modelled, request_latency):
+        import numpy as np
+
         return np.minimum(request_latency, modelled)
     return min(request_latency, modelled)
 
@@ -211,6 +225,8 @@ def model_required_memory(total_parameters: Number, quantization_bits: float, ov
 def required_gpu_count(required_memory_gb: Number, gpu_memory_gb: float) -> Number:
     """GPUs needed to hold the model: ``ceil(memory / gpu_memory)`` rounded up to a power of two."""
     if _is_array(required_memory_gb):
+        import numpy as np
+
         raw = np.maximum(np.ceil(required_memory_gb / gpu_memory_gb), 1.0)
         return np.exp2(np.ceil(np.log2(raw)))
     raw_count = max(math.ceil(required_memory_gb / gpu_memory_gb), 1)

@@ -25,16 +25,33 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ecologits_like import _sinks
 from ecologits_like._log import log_once, logger
-from ecologits_like._plan import Plan, get_plan
-from ecologits_like.estimate import estimate_from_plan
-from ecologits_like.impacts.output import ImpactsError, ImpactsOutput, ImpactsWarning
-from ecologits_like.impacts.range_value import ValueOrRange
-from ecologits_like.records import RequestRecord
 
 if TYPE_CHECKING:
+    from ecologits_like import _sinks
+    from ecologits_like._plan import Plan, get_plan
+    from ecologits_like.estimate import estimate_from_plan
+    from ecologits_like.impacts.output import ImpactsError, ImpactsOutput, ImpactsWarning
+    from ecologits_like.impacts.range_value import ValueOrRange
+    from ecologits_like.records import RequestRecord
     from ecologits_like.tracers._streams import TracedAsyncStream, TracedStream
+
+# The engine (plans, reference data, pydantic output models) is imported by the first traced call
+# that finishes, not with this module: instrumenting an application costs next to nothing at its
+# start-up. ``_import_engine`` binds the names above as globals of this module.
+_engine_imported = False
+
+
+def _import_engine() -> None:
+    global _engine_imported, _sinks, Plan, get_plan, estimate_from_plan, ImpactsError, ImpactsOutput
+    global ImpactsWarning, RequestRecord
+    from ecologits_like import _sinks
+    from ecologits_like._plan import Plan, get_plan
+    from ecologits_like.estimate import estimate_from_plan
+    from ecologits_like.impacts.output import ImpactsError, ImpactsOutput, ImpactsWarning
+    from ecologits_like.records import RequestRecord
+
+    _engine_imported = True
 
 __all__ = [
     "FINAL",
@@ -182,7 +199,7 @@ class ProviderSpec:
         sdk: Import name of the SDK; the provider is available when it imports.
         install: What to install when it is missing (``pip install ...``).
         targets: The patch table.
-        types: Loads the SDK classes (called once, at instrumentation).
+        types: Loads the SDK classes (called once, by the first traced call; the SDK is imported then).
         helper_raw_stream: Helper stream object -> its raw SDK stream (for ``final_helper`` and
             ``impacts_property`` targets).
         hook_manager: For ``stream_manager`` targets.
@@ -229,11 +246,23 @@ class TracerConfig:
 class _State:
     """Module-level mutable state; ``config is None`` means "not instrumented: pass through"."""
 
-    __slots__ = ("config", "types")
+    __slots__ = ("config", "type_loaders", "types")
 
     def __init__(self) -> None:
         self.config: TracerConfig | None = None
         self.types: dict[str, SdkTypes] = {}
+        #: provider -> its spec's ``types``; loaded by the first traced call, which has the SDK imported
+        self.type_loaders: dict[str, Callable[[], SdkTypes]] = {}
+
+    def sdk_types(self, provider: str) -> SdkTypes | None:
+        """The SDK classes of an instrumented ``provider`` (``None`` when it is not instrumented)."""
+        types = self.types.get(provider)
+        if types is None:
+            loader = self.type_loaders.get(provider)
+            if loader is None:
+                return None
+            types = self.types[provider] = loader()
+        return types
 
 
 state = _State()
@@ -300,6 +329,8 @@ def attach(obj: object, impacts: ImpactsOutput) -> bool:
 
 
 def _failed(code: str, message: str) -> ImpactsOutput:
+    if not _engine_imported:
+        _import_engine()
     return ImpactsOutput.failed(ImpactsError(code=code, message=message))
 
 
@@ -337,8 +368,9 @@ class Call:
 
     def on_response(self, response: Any) -> Any:
         """Handle what the SDK method returned; always returns ``response`` itself (or a stream proxy)."""
-        types = state.types.get(self.provider)
+        latency = time.perf_counter() - self.start
         try:
+            types = state.sdk_types(self.provider)
             if types is not None:
                 if isinstance(response, types.streams):
                     return self.wrap_stream(response)
@@ -348,7 +380,6 @@ class Call:
                     return self._hook_raw(response, is_async=False)
                 if isinstance(response, types.async_raw):
                     return self._hook_raw(response, is_async=True)
-            latency = time.perf_counter() - self.start
             try:
                 self.tally = self.shape.extract(response)
             except Exception as exc:
@@ -366,7 +397,7 @@ class Call:
         """A proxy that keeps ``stream``'s whole protocol and finalises this call once."""
         from ecologits_like.tracers._streams import TracedAsyncStream, TracedStream
 
-        types = state.types.get(self.provider)
+        types = state.sdk_types(self.provider)
         if types is not None and isinstance(stream, types.async_streams):
             return TracedAsyncStream(stream, self)
         if hasattr(stream, "__anext__") and not hasattr(stream, "__next__"):
@@ -391,7 +422,7 @@ class Call:
                     return call._raw_stream
                 if call._raw_result is result:
                     return result
-                types = state.types.get(call.provider)
+                types = state.sdk_types(call.provider)
                 if types is not None and isinstance(result, types.streams + types.async_streams):
                     call._raw_stream = call.wrap_stream(result)
                     return call._raw_stream
@@ -436,6 +467,8 @@ class Call:
             return self.tracer_error("finish", exc)
 
     def _finish(self, latency: float, stream: bool, partial: bool) -> ImpactsOutput:
+        if not _engine_imported:
+            _import_engine()
         config = state.config or TracerConfig()
         tally = self.tally
         returned = tally.model or None

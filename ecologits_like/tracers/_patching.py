@@ -9,21 +9,26 @@ A traced call made while another traced call of the same provider is running in 
 task (an SDK method calling another patched one: ``huggingface_hub``'s ``text_generation`` retrying
 itself, ``mistralai``'s ``chat.parse`` calling ``chat.complete``) goes straight through, so one
 request is counted once, by the outermost call.
+
+Patching never imports an SDK module: a target whose module is already imported is patched at
+once; the others are patched by a post-import hook the moment the SDK imports that module (SDKs
+such as ``openai`` import their resource modules only when a client first touches them), so
+``EcoLogits.init()`` imports nothing the application would not import anyway.
 """
 
 from __future__ import annotations
 
 import contextvars
-import importlib
+import sys
 import threading
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 import wrapt
 
 from ecologits_like._log import log_once
 from ecologits_like.tracers._core import AsideImpacts, Call, ProviderSpec, Target, attach, state
-from ecologits_like.tracers._streams import TracedAsyncStream, TracedStream
 
 __all__ = ["instrument", "instrumented", "uninstrument_all"]
 
@@ -33,6 +38,10 @@ _MISSING = object()
 _originals: dict[tuple[type, str], Any] = {}
 # provider name -> the (class, attribute) pairs it patched
 _by_provider: dict[str, list[tuple[type, str]]] = {}
+# module name -> the (spec, target) rows waiting for that module to be imported
+_pending: dict[str, list[tuple[ProviderSpec, Target]]] = {}
+# module names with a post-import hook registered that has not fired yet
+_hooked: set[str] = set()
 _lock = threading.RLock()
 # The provider whose traced call is running in this thread / task (nested calls pass through).
 _active: contextvars.ContextVar[str | None] = contextvars.ContextVar("ecologits_like_active_call", default=None)
@@ -114,6 +123,8 @@ def _manager_wrapper(spec: ProviderSpec, target: Target) -> Callable[..., Any]:
 def _raw_stream_impacts(spec: ProviderSpec, helper: Any) -> Any:
     getter = spec.helper_raw_stream
     raw = getter(helper) if getter is not None else None
+    from ecologits_like.tracers._streams import TracedAsyncStream, TracedStream
+
     if isinstance(raw, (TracedStream, TracedAsyncStream)):
         return raw.impacts
     return None
@@ -155,8 +166,7 @@ def _impacts_property(spec: ProviderSpec) -> property:
     return property(impacts)
 
 
-def _resolve(target: Target) -> tuple[type, str]:
-    module = importlib.import_module(target.module)
+def _resolve(target: Target, module: ModuleType) -> tuple[type, str]:
     class_name, _, attr = target.qualname.rpartition(".")
     owner: Any = module
     for part in class_name.split("."):
@@ -166,10 +176,10 @@ def _resolve(target: Target) -> tuple[type, str]:
     return owner, attr
 
 
-def _patch_one(spec: ProviderSpec, target: Target) -> tuple[type, str] | None:
+def _patch_one(spec: ProviderSpec, target: Target, module: ModuleType) -> tuple[type, str] | None:
     try:
-        cls, attr = _resolve(target)
-    except (ImportError, AttributeError, TypeError) as exc:
+        cls, attr = _resolve(target, module)
+    except (AttributeError, TypeError) as exc:
         log_once(
             f"patch:{target.module}:{target.qualname}",
             "ecologits_like: %s.%s is not in this %s SDK version; not traced (%s)",
@@ -207,23 +217,47 @@ def _patch_one(spec: ProviderSpec, target: Target) -> tuple[type, str] | None:
     return key
 
 
+def _apply(spec: ProviderSpec, target: Target, module: ModuleType) -> None:
+    key = _patch_one(spec, target, module)
+    patched = _by_provider[spec.name]
+    if key is not None and key not in patched:
+        patched.append(key)
+
+
+def _on_import(module: ModuleType) -> None:
+    """Post-import hook: patch the targets that were waiting for ``module``."""
+    try:
+        with _lock:
+            _hooked.discard(module.__name__)
+            for spec, target in _pending.pop(module.__name__, ()):
+                if spec.name in _by_provider:  # still instrumented
+                    _apply(spec, target, module)
+    except Exception as exc:  # never break the SDK's own import
+        log_once(f"patch-hook:{module.__name__}", "ecologits_like: patching %s failed: %s", module.__name__, exc)
+
+
 def instrument(spec: ProviderSpec) -> None:
-    """Apply ``spec``'s patch table (idempotent).
+    """Apply ``spec``'s patch table (idempotent); targets in modules not imported yet are patched on import.
 
     Raises:
         UnsupportedSDKError: the installed SDK's layout is unknown (nothing is patched).
     """
+    targets = spec.patch_table()
     with _lock:
         if spec.name in _by_provider:
             return
-        targets = spec.patch_table()
-        state.types[spec.name] = spec.types()
-        patched: list[tuple[type, str]] = []
+        state.type_loaders[spec.name] = spec.types  # called by the first traced call
+        _by_provider[spec.name] = []
         for target in targets:
-            key = _patch_one(spec, target)
-            if key is not None and key not in patched:
-                patched.append(key)
-        _by_provider[spec.name] = patched
+            module = sys.modules.get(target.module)
+            if module is None:
+                _pending.setdefault(target.module, []).append((spec, target))
+            else:
+                _apply(spec, target, module)
+        waiting = [name for name in _pending if name not in _hooked]
+        _hooked.update(waiting)
+    for name in waiting:  # outside the lock: fires at once if another thread imported it meanwhile
+        wrapt.register_post_import_hook(_on_import, name)
 
 
 def _restore(key: tuple[type, str]) -> None:
@@ -239,10 +273,12 @@ def _restore(key: tuple[type, str]) -> None:
 def uninstrument_all() -> None:
     """Restore every patched attribute to the exact object it was."""
     with _lock:
+        _pending.clear()
         for name in list(_by_provider):
             for key in reversed(_by_provider.pop(name)):
                 _restore(key)
             state.types.pop(name, None)
+            state.type_loaders.pop(name, None)
 
 
 def instrumented() -> tuple[str, ...]:

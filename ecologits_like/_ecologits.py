@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
 
     from ecologits_like import _custom_models
+    from ecologits_like.exporters.opentelemetry import OpenTelemetryExporter
     from ecologits_like.recording import JsonlRecorder
     from ecologits_like.registry import ModelInfo
     from ecologits_like.session import Session
@@ -100,7 +101,7 @@ class EcoLogits:
         electricity_mix_zone: str | None = None,
         record_to: str | os.PathLike[str] | None = None,
         models_file: str | os.PathLike[str] | None = None,
-        opentelemetry: bool | str | MeterProvider | None = None,
+        opentelemetry: bool | str | MeterProvider | OpenTelemetryExporter | None = None,
         **overrides: Any,
     ) -> None:
         """Trace the given providers' SDKs; every response then carries ``impacts``.
@@ -119,10 +120,10 @@ class EcoLogits:
                 environment variable is always loaded; this file and registered models take
                 precedence over it (see :meth:`register_model`).
             opentelemetry: export metrics per request through OpenTelemetry (extra ``otel``):
-                ``True`` for the global ``MeterProvider``, a ``MeterProvider``, or an ``http(s)``
-                OTLP/HTTP endpoint URL (``http://collector:4318`` gets ``/v1/metrics``); ``False``
-                stops exporting, ``None`` leaves the current setting. See
-                :mod:`ecologits_like.exporters.opentelemetry`.
+                ``True`` for the global ``MeterProvider``, a ``MeterProvider``, an
+                ``OpenTelemetryExporter``, or an ``http(s)`` OTLP/HTTP endpoint URL
+                (``http://collector:4318`` gets ``/v1/metrics``); ``False`` stops exporting,
+                ``None`` leaves the current setting. See :mod:`ecologits_like.exporters.opentelemetry`.
             **overrides: ``datacenter_pue``, ``datacenter_wue``, ``hardware``, ``batch_size``.
 
         Calling ``init`` again never wraps twice: it replaces the settings and adds providers.

@@ -4,6 +4,8 @@ Turned on by ``EcoLogits.init(opentelemetry=...)``:
 
 * ``True``: the global ``MeterProvider`` (``opentelemetry.metrics.get_meter_provider()``);
 * a ``MeterProvider``: that provider;
+* an :class:`OpenTelemetryExporter`: that exporter (other cardinality bounds, or
+  ``genai_metrics=False`` to leave the GenAI histograms to an OpenTelemetry instrumentation);
 * an ``http(s)://`` URL: a provider of our own exporting OTLP/HTTP (protobuf) to that endpoint
   every ``OTEL_METRIC_EXPORT_INTERVAL`` ms (60 s by default), from the SDK's own thread. A URL
   without a path (``http://collector:4318``) gets the OTLP metrics path ``/v1/metrics``; a URL
@@ -43,6 +45,7 @@ from __future__ import annotations
 
 import atexit
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -56,7 +59,7 @@ from ecologits_like.records import RequestRecord
 from ecologits_like.session import current_labels
 
 if TYPE_CHECKING:
-    from opentelemetry.metrics import CallbackOptions, MeterProvider, Observation
+    from opentelemetry.metrics import CallbackOptions, Histogram, MeterProvider, Observation
 
 __all__ = [
     "INSTALL_HINT",
@@ -131,12 +134,15 @@ _RAW_CACHE_SIZE: Final = 4096
 class Target:
     """A checked ``opentelemetry=`` argument: what to export to."""
 
-    kind: str  # "global" | "provider" | "endpoint" | "off"
-    provider: Any = None  # the MeterProvider, for kind "provider"
+    kind: str  # "global" | "provider" | "exporter" | "endpoint" | "off"
+    provider: Any = None  # the MeterProvider (kind "provider") or OpenTelemetryExporter (kind "exporter")
     endpoint: str | None = None  # the full OTLP/HTTP metrics URL, for kind "endpoint"
 
 
-_ACCEPTED = "True, False, None, an opentelemetry MeterProvider, or an http(s):// OTLP/HTTP endpoint URL"
+_ACCEPTED = (
+    "True, False, None, an opentelemetry MeterProvider, an OpenTelemetryExporter, "
+    "or an http(s):// OTLP/HTTP endpoint URL"
+)
 
 
 def _missing(module: str) -> ImportError:
@@ -193,6 +199,8 @@ def parse_target(value: object) -> Target | None:
         endpoint = _endpoint(value)
         _require("opentelemetry.sdk.metrics", "opentelemetry.exporter.otlp.proto.http.metric_exporter")
         return Target("endpoint", endpoint=endpoint)
+    if isinstance(value, OpenTelemetryExporter):
+        return Target("exporter", provider=value)
     if isinstance(value, (bool, int, float, bytes)):
         raise TypeError(f"opentelemetry must be {_ACCEPTED}; got {value!r} ({type(value).__name__})")
     try:
@@ -247,8 +255,9 @@ def _add_bounds(totals: list[float], offset: int, value: float | RangeValue) -> 
 class OpenTelemetryExporter:
     """A request-record sink recording metrics through one ``MeterProvider``.
 
-    ``EcoLogits.init(opentelemetry=...)`` creates and registers it; build one yourself only to
-    change the cardinality bounds (then ``ecologits_like._sinks.add_sink(exporter)``).
+    ``EcoLogits.init(opentelemetry=...)`` creates and registers it. Build one yourself to change
+    the cardinality bounds or leave out the GenAI histograms, and pass it instead:
+    ``EcoLogits.init(opentelemetry=OpenTelemetryExporter(provider, genai_metrics=False))``.
 
     Args:
         meter_provider: Where the instruments are created.
@@ -258,9 +267,14 @@ class OpenTelemetryExporter:
         max_label_values: Distinct values per label key that become attribute values.
         max_label_value_length: Longer label values are left out of the attributes.
         max_series: Distinct attribute sets before requests go to the overflow series.
+        genai_metrics: Whether to record the GenAI histograms (``gen_ai.client.token.usage``,
+            ``gen_ai.client.operation.duration``); turn them off when an OpenTelemetry GenAI
+            instrumentation already records them, or to save their cost (most of the exporter's).
 
     Raises:
-        ValueError: a bound that is not a non-negative ``int``.
+        ValueError: a bound that is not a non-negative ``int``, or a provider another exporter
+            already records into (its instruments exist once per provider).
+        TypeError: ``genai_metrics`` that is not a bool.
     """
 
     def __init__(
@@ -273,7 +287,10 @@ class OpenTelemetryExporter:
         max_label_values: int = MAX_LABEL_VALUES,
         max_label_value_length: int = MAX_LABEL_VALUE_LENGTH,
         max_series: int = MAX_SERIES,
+        genai_metrics: bool = True,
     ) -> None:
+        if type(genai_metrics) is not bool:
+            raise TypeError(f"genai_metrics must be True or False, got {genai_metrics!r}")
         for name, bound in (
             ("max_label_keys", max_label_keys),
             ("max_label_values", max_label_values),
@@ -297,19 +314,32 @@ class OpenTelemetryExporter:
         self._label_values: dict[str, set[str]] = {}
         self._overflow: _Series | None = None
         self._closed = False
+        with _registry_lock:
+            other = _by_provider.get(id(meter_provider))
+            if other is not None and other.meter_provider is meter_provider:
+                # The SDK hands back the first exporter's instruments, so this one's counters
+                # would never be read: refuse rather than export nothing.
+                raise ValueError(
+                    "an OpenTelemetryExporter already records into this MeterProvider; pass that "
+                    "one (ecologits_like.exporters.opentelemetry.active_exporter()) or another provider"
+                )
+            _by_provider[id(meter_provider)] = self
         meter = meter_provider.get_meter(METER_NAME, __version__)
-        self._duration = meter.create_histogram(
-            "gen_ai.client.operation.duration",
-            unit="s",
-            description="GenAI operation duration (traced requests; streams: until the last chunk)",
-            explicit_bucket_boundaries_advisory=list(_DURATION_BUCKETS),
-        )
-        self._tokens = meter.create_histogram(
-            "gen_ai.client.token.usage",
-            unit="{token}",
-            description="Input and output tokens per traced request, as counted by the provider",
-            explicit_bucket_boundaries_advisory=list(_TOKEN_BUCKETS),
-        )
+        self._duration: Histogram | None = None
+        self._tokens: Histogram | None = None
+        if genai_metrics:
+            self._duration = meter.create_histogram(
+                "gen_ai.client.operation.duration",
+                unit="s",
+                description="GenAI operation duration (traced requests; streams: until the last chunk)",
+                explicit_bucket_boundaries_advisory=list(_DURATION_BUCKETS),
+            )
+            self._tokens = meter.create_histogram(
+                "gen_ai.client.token.usage",
+                unit="{token}",
+                description="Input and output tokens per traced request, as counted by the provider",
+                explicit_bucket_boundaries_advisory=list(_TOKEN_BUCKETS),
+            )
         meter.create_observable_counter(
             "ecologits.requests",
             callbacks=[self._observe_requests],
@@ -345,11 +375,13 @@ class OpenTelemetryExporter:
         series = self._by_raw.get(raw)
         if series is None:
             series = self._series(raw, labels)
-        if record.latency_s is not None:
-            self._duration.record(record.latency_s, series.request)
-        if record.input_tokens is not None:
-            self._tokens.record(record.input_tokens, series.input)
-        self._tokens.record(record.output_tokens, series.output)
+        tokens = self._tokens
+        if tokens is not None:
+            if record.latency_s is not None:
+                self._duration.record(record.latency_s, series.request)  # type: ignore[union-attr]
+            if record.input_tokens is not None:
+                tokens.record(record.input_tokens, series.input)
+            tokens.record(record.output_tokens, series.output)
         impacts = record.impacts
         usage = impacts.usage
         embodied = impacts.embodied
@@ -477,6 +509,9 @@ class OpenTelemetryExporter:
         """Stop recording; shut our own provider down (its final export included)."""
         self._closed = True
         if self.owns_provider:
+            with _registry_lock:
+                if _by_provider.get(id(self.meter_provider)) is self:
+                    del _by_provider[id(self.meter_provider)]
             self.meter_provider.shutdown(timeout_millis=timeout_millis)  # type: ignore[attr-defined]
 
 
@@ -484,9 +519,12 @@ class OpenTelemetryExporter:
 
 _lock = threading.Lock()
 _active: OpenTelemetryExporter | None = None
-# One exporter per provider we were given: instruments exist once per provider, and their
-# observable callbacks are fixed when created, so re-enabling the same provider reuses them.
-_by_provider: dict[int, OpenTelemetryExporter] = {}
+# One exporter per provider: instruments exist once per provider and their observable callbacks
+# are fixed when created, so re-enabling the same provider reuses its exporter (and totals).
+_registry_lock = threading.Lock()
+# Weak values: a provider's instruments hold their exporter's callbacks, so an entry lives exactly
+# as long as its provider does (and an id is never matched to a later provider).
+_by_provider: weakref.WeakValueDictionary[int, OpenTelemetryExporter] = weakref.WeakValueDictionary()
 
 
 _atexit_registered = False
@@ -516,15 +554,18 @@ def _build(target: Target) -> OpenTelemetryExporter:
         own = SdkMeterProvider(metric_readers=[reader], shutdown_on_exit=False)
         _register_atexit()
         return OpenTelemetryExporter(own, owns_provider=True, endpoint=target.endpoint)
-    if target.kind == "global":
-        from opentelemetry import metrics
-
-        provider: MeterProvider = metrics.get_meter_provider()
+    if target.kind == "exporter":
+        exporter: OpenTelemetryExporter = target.provider
     else:
-        provider = target.provider
-    exporter = _by_provider.get(id(provider))
-    if exporter is None or exporter.meter_provider is not provider:
-        exporter = _by_provider[id(provider)] = OpenTelemetryExporter(provider)
+        if target.kind == "global":
+            from opentelemetry import metrics
+
+            provider: MeterProvider = metrics.get_meter_provider()
+        else:
+            provider = target.provider
+        with _registry_lock:
+            known = _by_provider.get(id(provider))
+        exporter = known if known is not None and known.meter_provider is provider else OpenTelemetryExporter(provider)
     exporter._closed = False
     return exporter
 

@@ -396,3 +396,31 @@ def test_importing_and_tracing_without_the_option_never_imports_opentelemetry() 
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert json.loads(done.stdout.strip().replace("'", '"')) == []
+
+
+# -- an exporter of one's own -----------------------------------------------------------------------
+
+
+def test_an_exporter_can_be_passed_to_leave_out_the_genai_histograms(
+    api: FakeAPI, provider: MeterProvider, reader: InMemoryMetricReader
+) -> None:
+    exporter = otel.OpenTelemetryExporter(provider, genai_metrics=False, max_label_keys=0)
+    EcoLogits.init(providers=["openai"], opentelemetry=exporter)
+    assert otel.active_exporter() is exporter
+    with EcoLogits.session(labels={"team": "care"}):
+        impacts = chat(api).impacts
+    metrics = collect(reader)
+    assert not [name for name in metrics if name.startswith("gen_ai.")]
+    energy = metrics["ecologits.energy"]
+    assert energy.total() == impacts.energy.mean
+    assert not any(k.startswith("ecologits.label.") for key in energy.points for k, _ in key)  # 0 label keys
+
+
+def test_one_exporter_per_provider(provider: MeterProvider) -> None:
+    first = otel.OpenTelemetryExporter(provider)
+    with pytest.raises(ValueError, match="already records into this MeterProvider"):
+        otel.OpenTelemetryExporter(provider)
+    EcoLogits.init(providers=["openai"], opentelemetry=provider)  # finds the existing exporter
+    assert otel.active_exporter() is first
+    with pytest.raises(TypeError, match="genai_metrics must be True or False, got 'no'"):
+        otel.OpenTelemetryExporter(MeterProvider(), genai_metrics="no")  # type: ignore[arg-type]

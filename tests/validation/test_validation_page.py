@@ -114,7 +114,7 @@ def test_the_claims_of_the_summary_hold() -> None:
     for row_id in ("openai-altman-chatgpt-average", "jegham-2025-gpt4o-short"):
         assert COMPARISONS[row_id].verdict == "inside"  # type: ignore[union-attr]
     for row_id in ("mistral-large-2-lca-gwp", "mistral-large-2-lca-water", "mistral-large-2-lca-adpe"):
-        assert 0.005 < COMPARISONS[row_id].ratio[1] < 0.1  # type: ignore[union-attr]
+        assert COMPARISONS[row_id].ratio[1] < 0.2  # type: ignore[union-attr]  # far above us even at our top
 
 
 def test_gpu_rows_use_the_engine_formulas() -> None:

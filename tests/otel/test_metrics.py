@@ -424,3 +424,28 @@ def test_one_exporter_per_provider(provider: MeterProvider) -> None:
     assert otel.active_exporter() is first
     with pytest.raises(TypeError, match="genai_metrics must be True or False, got 'no'"):
         otel.OpenTelemetryExporter(MeterProvider(), genai_metrics="no")  # type: ignore[arg-type]
+
+
+def test_concurrent_requests_lose_no_update(provider: MeterProvider, reader: InMemoryMetricReader) -> None:
+    import threading
+
+    exporter = otel.OpenTelemetryExporter(provider)
+    records = [make_record(labels={"team": f"t{i % 3}"}) for i in range(6)]
+    per_thread = 300
+    start = threading.Barrier(6)
+
+    def work(record: Any) -> None:
+        start.wait()
+        for _ in range(per_thread):
+            exporter(record)
+
+    threads = [threading.Thread(target=work, args=(r,)) for r in records]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    metrics = collect(reader)
+    assert metrics["ecologits.requests"].total() == 6 * per_thread
+    one = records[0].impacts.energy
+    assert metrics["ecologits.energy.min"].total() == pytest.approx(6 * per_thread * one.min, rel=1e-9)
+    assert sum(p.count for p in metrics["gen_ai.client.operation.duration"].points.values()) == 6 * per_thread

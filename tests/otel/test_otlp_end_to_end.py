@@ -160,3 +160,17 @@ def test_a_request_never_waits_on_the_export(api: FakeAPI, receiver: Receiver) -
     chat(api)
     assert time.perf_counter() - started < 1.0
     assert receiver.exports == []  # nothing was sent on the caller's path
+
+
+def test_the_same_url_keeps_the_exporter_and_another_replaces_it(api: FakeAPI, receiver: Receiver) -> None:
+    EcoLogits.init(providers=["openai"], opentelemetry=receiver.url)
+    first = otel.active_exporter()
+    EcoLogits.init(providers=["openai"], opentelemetry=receiver.url + "/v1/metrics")  # the same endpoint
+    assert otel.active_exporter() is first
+    chat(api)
+    EcoLogits.init(providers=["openai"], opentelemetry=receiver.url + "/other/v1/metrics")
+    second = otel.active_exporter()
+    assert second is not None and second is not first and second.endpoint == receiver.url + "/other/v1/metrics"
+    receiver.wait_for(1)  # the first provider was shut down, flushing its request
+    assert receiver.paths[0] == "/v1/metrics"
+    assert sum(receiver.latest()["ecologits.requests"].values()) == 1

@@ -2,7 +2,8 @@
 
 Tracers call :func:`emit` once per finished request. Each sink runs in the caller's thread and
 context (so context variables such as the active session are visible); a failing sink is logged
-once and never reaches the caller or the other sinks.
+once and never reaches the caller or the other sinks; :func:`deliver` also tells the caller, by a
+``record-failed`` warning on the impacts it returns.
 """
 
 from __future__ import annotations
@@ -11,9 +12,15 @@ import threading
 from collections.abc import Callable
 
 from ecologits_like._log import log_once
+from ecologits_like.impacts.output import ImpactsOutput, ImpactsWarning
 from ecologits_like.records import RequestRecord
 
-__all__ = ["Sink", "add_sink", "emit", "remove_sink", "sinks"]
+__all__ = ["RECORD_FAILED", "Sink", "add_sink", "deliver", "emit", "remove_sink", "sinks"]
+
+#: Warning code put on a response's impacts when a sink (session, JSONL file, exporter) failed to
+#: take its record. A warning, not an error: the estimate itself is sound, and sessions that did
+#: take the record keep counting it.
+RECORD_FAILED = "record-failed"
 
 Sink = Callable[[RequestRecord], None]
 
@@ -54,3 +61,19 @@ def emit(record: RequestRecord) -> list[str]:
             log_once(f"sink:{name}:{type(exc).__name__}", message)
             failures.append(message)
     return failures
+
+
+def deliver(record: RequestRecord) -> ImpactsOutput:
+    """Hand ``record`` to every sink; the impacts for the caller.
+
+    That is ``record.impacts`` itself when every sink took the record, else a copy with one
+    ``record-failed`` warning per failed sink (the sinks that did take it keep the original).
+    """
+    if not _sinks:
+        return record.impacts
+    failures = emit(record)
+    impacts = record.impacts
+    if not failures:
+        return impacts
+    added = [ImpactsWarning(code=RECORD_FAILED, message=message) for message in failures]
+    return impacts.model_copy(update={"warnings": [*impacts.warnings, *added]})

@@ -16,6 +16,7 @@ imports a provider SDK and nothing here does arithmetic beyond picking a token c
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import time
@@ -432,7 +433,9 @@ class Call:
                 attach(result, call.finish(latency, stream=False, partial=False))
             except Exception as exc:
                 if call._raw_result is result:
-                    attach(result, call.tracer_error("raw-parse", exc))
+                    failed = call.tracer_error("raw-parse", exc)
+                    with contextlib.suppress(Exception):  # attaching may be what failed
+                        attach(result, failed)
             return result
 
         if is_async or inspect.iscoroutinefunction(original):
@@ -464,7 +467,11 @@ class Call:
         try:
             return self._finish(latency, stream, partial)
         except Exception as exc:
-            return self.tracer_error("finish", exc)
+            failed = self.tracer_error("finish", exc)
+        try:  # the request happened: its record (with the error) is not lost
+            return self._deliver(failed, latency, stream, partial, None, None)
+        except Exception:
+            return failed
 
     def _finish(self, latency: float, stream: bool, partial: bool) -> ImpactsOutput:
         if not _engine_imported:
@@ -504,26 +511,40 @@ class Call:
                 impacts = impacts.model_copy(update={"warnings": [*impacts.warnings, approximated]})
             resolved = plan.resolution.model.name
             zone = plan.mix.zone
-        if _sinks.sinks():
-            _sinks.emit(
-                RequestRecord(
-                    timestamp=self.timestamp,
-                    provider=self.provider,
-                    model_requested=requested or model or "",
-                    output_tokens=tokens,
-                    impacts=impacts,
-                    model_resolved=resolved,
-                    model_returned=returned,
-                    input_tokens=tally.input_tokens,
-                    cached_input_tokens=tally.cached_input_tokens,
-                    reasoning_tokens=tally.reasoning_tokens,
-                    latency_s=latency,
-                    stream=stream,
-                    partial=partial,
-                    zone=zone,
-                )
+        return self._deliver(impacts, latency, stream, partial, resolved, zone)
+
+    def _deliver(
+        self,
+        impacts: ImpactsOutput,
+        latency: float,
+        stream: bool,
+        partial: bool,
+        resolved: str | None,
+        zone: str | None,
+    ) -> ImpactsOutput:
+        """Hand the request's record to the sinks; the impacts for the caller (see ``_sinks.deliver``)."""
+        if not _sinks.sinks():
+            return impacts
+        tally = self.tally
+        returned = tally.model or None
+        return _sinks.deliver(
+            RequestRecord(
+                timestamp=self.timestamp,
+                provider=self.provider,
+                model_requested=self.requested or returned or "",
+                output_tokens=tally.tokens,
+                impacts=impacts,
+                model_resolved=resolved,
+                model_returned=returned,
+                input_tokens=tally.input_tokens,
+                cached_input_tokens=tally.cached_input_tokens,
+                reasoning_tokens=tally.reasoning_tokens,
+                latency_s=latency,
+                stream=stream,
+                partial=partial,
+                zone=zone,
             )
-        return impacts
+        )
 
     def _plan(self, model: str, config: TracerConfig) -> Plan | ImpactsOutput:
         return get_plan(

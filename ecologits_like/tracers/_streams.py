@@ -7,16 +7,26 @@ so that the tracer sees every chunk and every way a stream can end:
 
 * exhausted, or the provider's terminal chunk seen -> finalised complete (``partial=False``);
 * ``close()`` / ``with`` exit before the end -> finalised ``partial=True`` with the tokens so far;
-* an exception while reading -> finalised ``partial=True``, the exception re-raised unchanged
-  (raised before the first chunk: nothing is recorded, the request failed).
+* an exception while reading (including ``KeyboardInterrupt`` and task cancellation) -> finalised
+  ``partial=True``, the exception re-raised unchanged (raised before the first chunk: nothing is
+  recorded, the request failed);
+* dropped without being closed (garbage-collected) after at least one chunk -> finalised
+  ``partial=True`` once, in the context where the stream was created (so that only the sessions
+  open there count it), never while the interpreter shuts down.
 
-Per chunk the proxy calls the shape's ``on_chunk`` (O(1), no allocation) and stores one
-reference; the estimate is made once, at the end. ``stream.impacts`` is ``None`` until then; the
-final chunk handed over carries ``impacts`` too.
+Speed: attribute access on a ``wrapt`` proxy goes through its ``__getattr__`` machinery and costs
+several times a plain slot read, so the per-chunk state lives on a separate slotted *tap* object
+(:class:`_SyncTap` / :class:`_AsyncTap`) which ``iter(stream)`` returns. Per chunk the tap makes one
+Python-level call (the shape's ``on_chunk``: O(1), no allocation) and stores one reference; the
+estimate is made once, at the end. ``stream.impacts`` is ``None`` until then; the chunk handed over
+last (or the final one) carries ``impacts`` too.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -35,117 +45,233 @@ class _Nothing:
 _NOTHING: Any = _Nothing()
 
 
+class _Tap:
+    """Per-stream state and the rare paths shared by the sync and async taps.
+
+    Slots (not a ``__dict__``, not the proxy) because they are read on every chunk.
+    """
+
+    __slots__ = ("__weakref__", "call", "context", "done", "impacts", "last", "on_chunk", "queued", "read", "tally")
+
+    def __init__(self, read: Any, call: Call) -> None:
+        self.read = read  # the SDK stream's bound __next__ / __anext__
+        self.call = call
+        self.tally = call.tally
+        self.on_chunk = call.shape.on_chunk
+        self.impacts: ImpactsOutput | None = None
+        self.done = False
+        #: The chunk handed over last (``_NOTHING`` before the first).
+        self.last: Any = _NOTHING
+        #: ``None``, or what the next read returns before reading on: a ``(chunk, code)`` seen
+        #: while looking ahead, or the exception that reading raised while a chunk was held back.
+        self.queued: Any = None
+        #: Where the stream was created: an abandoned stream is recorded there (see ``__del__``).
+        self.context = contextvars.copy_context()
+
+    def chunk_failed(self, exc: Exception) -> int:
+        """Extraction raised on a chunk: a bug of ours must not break the caller's stream."""
+        self.call.tracer_error("chunk", exc)
+        return PASS
+
+    def read_failed(self) -> None:
+        """Reading raised. Before any chunk (a request that failed, e.g. a generator-based SDK
+        stream sending its request on the first read) nothing is recorded; after, a partial record."""
+        if self.last is _NOTHING:
+            self.done = True
+        else:
+            self.finalize(True)
+
+    def peeked(self, held: Any, item: Any, code: int) -> Any:
+        """``item`` (with its ``code``) was read while holding ``held`` back: hand ``held`` over."""
+        if code == HIDE_FINAL:
+            self.finalize(False, held)
+        else:
+            self.queued = (item, code)
+        self.last = held
+        return held
+
+    def peek_failed(self, held: Any, exc: BaseException) -> Any:
+        """Reading past ``held`` raised: hand ``held`` over now, raise ``exc`` on the next read."""
+        self.last = held
+        self.finalize(True)
+        self.queued = exc
+        return held
+
+    def peek_ended(self, held: Any) -> Any:
+        """The stream ended right after ``held`` (no hidden usage chunk came): it is the last."""
+        self.last = held
+        self.finalize(False, held)
+        return held
+
+    def final(self, item: Any) -> Any:
+        """``item`` is the provider's terminal chunk: finalise onto it."""
+        self.last = item
+        self.finalize(False, item)
+        return item
+
+    def finalize(self, partial: bool, attach_to: Any = _NOTHING) -> None:
+        """Estimate and record once; put the impacts on ``attach_to`` (or the last chunk handed over)."""
+        if self.done:
+            return
+        self.done = True
+        call = self.call
+        try:
+            impacts = call.finish(time.perf_counter() - call.start, stream=True, partial=partial)
+            self.impacts = impacts
+            target = attach_to if attach_to is not _NOTHING else self.last
+            if target is not _NOTHING:
+                attach(target, impacts)
+        except Exception as exc:
+            call.tracer_error("stream-finish", exc)
+
+    def __del__(self) -> None:
+        # Abandoned: neither the proxy nor an iterator over it is referenced any more. Nothing
+        # here stores ``self`` anywhere (no resurrection). At interpreter shutdown, modules may be
+        # half torn down and sinks closed: record nothing rather than fail noisily.
+        if self.done or self.last is _NOTHING or sys.is_finalizing():
+            return
+        with contextlib.suppress(BaseException):  # a finaliser must never raise
+            self.context.run(self.finalize, True)
+
+
+class _SyncTap(_Tap):
+    """The iterator ``iter(TracedStream)`` returns."""
+
+    __slots__ = ()
+
+    def __iter__(self) -> _SyncTap:
+        return self
+
+    def __next__(self) -> Any:
+        if self.queued is not None:
+            return self._dequeue()
+        try:
+            item = self.read()
+        except StopIteration:
+            self.finalize(False)
+            raise
+        except BaseException:
+            self.read_failed()
+            raise
+        try:
+            code = self.on_chunk(self.tally, item)
+        except Exception as exc:
+            code = self.chunk_failed(exc)
+        if code == PASS:
+            self.last = item
+            return item
+        return self._special(item, code)
+
+    def _dequeue(self) -> Any:
+        queued, self.queued = self.queued, None
+        if isinstance(queued, BaseException):
+            raise queued
+        item, code = queued
+        if code == PASS:
+            self.last = item
+            return item
+        return self._special(item, code)
+
+    def _special(self, item: Any, code: int) -> Any:
+        if code == FINAL:
+            return self.final(item)
+        if code == LOOKAHEAD:
+            try:
+                following = self.read()
+            except StopIteration:
+                return self.peek_ended(item)
+            except BaseException as exc:
+                return self.peek_failed(item, exc)
+            try:
+                following_code = self.on_chunk(self.tally, following)
+            except Exception as exc:
+                following_code = self.chunk_failed(exc)
+            return self.peeked(item, following, following_code)
+        # HIDE_FINAL with nothing held back: swallow it; the impacts go on the last chunk handed over.
+        self.finalize(False)
+        return self.__next__()
+
+
+class _AsyncTap(_Tap):
+    """The async iterator ``aiter(TracedAsyncStream)`` returns."""
+
+    __slots__ = ()
+
+    def __aiter__(self) -> _AsyncTap:
+        return self
+
+    async def __anext__(self) -> Any:
+        if self.queued is not None:
+            return await self._dequeue()
+        try:
+            item = await self.read()
+        except StopAsyncIteration:
+            self.finalize(False)
+            raise
+        except BaseException:
+            self.read_failed()
+            raise
+        try:
+            code = self.on_chunk(self.tally, item)
+        except Exception as exc:
+            code = self.chunk_failed(exc)
+        if code == PASS:
+            self.last = item
+            return item
+        return await self._special(item, code)
+
+    async def _dequeue(self) -> Any:
+        queued, self.queued = self.queued, None
+        if isinstance(queued, BaseException):
+            raise queued
+        item, code = queued
+        if code == PASS:
+            self.last = item
+            return item
+        return await self._special(item, code)
+
+    async def _special(self, item: Any, code: int) -> Any:
+        if code == FINAL:
+            return self.final(item)
+        if code == LOOKAHEAD:
+            try:
+                following = await self.read()
+            except StopAsyncIteration:
+                return self.peek_ended(item)
+            except BaseException as exc:
+                return self.peek_failed(item, exc)
+            try:
+                following_code = self.on_chunk(self.tally, following)
+            except Exception as exc:
+                following_code = self.chunk_failed(exc)
+            return self.peeked(item, following, following_code)
+        self.finalize(False)
+        return await self.__anext__()
+
+
 if TYPE_CHECKING:
     _Proxy = wrapt.ObjectProxy[Any]
 else:  # wrapt < 2 has no subscriptable ObjectProxy
     _Proxy = wrapt.ObjectProxy
 
 
-class _TracedBase(_Proxy):
-    """Bookkeeping shared by the sync and async proxies (attributes prefixed ``_self_`` stay on the proxy)."""
+class TracedStream(_Proxy):
+    """A synchronous SDK stream, traced (attributes prefixed ``_self_`` stay on the proxy)."""
 
     def __init__(self, wrapped: Any, call: Call) -> None:
         super().__init__(wrapped)
-        self._self_call = call
-        self._self_tally = call.tally
-        self._self_on_chunk = call.shape.on_chunk
-        self._self_impacts: ImpactsOutput | None = None
-        self._self_done = False
-        self._self_last: Any = _NOTHING
-        self._self_pending: tuple[Any, int] | None = None
-        self._self_error: BaseException | None = None
-        # Bound once: per chunk, one call instead of a proxy attribute lookup plus a bind.
-        self._self_next: Any = getattr(wrapped, "__next__", None)
-        self._self_anext: Any = getattr(wrapped, "__anext__", None)
+        self._self_tap = _SyncTap(getattr(wrapped, "__next__", None), call)
 
     @property
     def impacts(self) -> ImpactsOutput | None:
         """The request's impacts once the stream has ended (or been closed); ``None`` before."""
-        return self._self_impacts
+        return self._self_tap.impacts
 
-    def _self_code(self, item: Any) -> int:
-        try:
-            code: int = self._self_on_chunk(self._self_tally, item)
-        except Exception as exc:  # a bug in extraction must not break the caller's stream
-            self._self_call.tracer_error("chunk", exc)
-            return PASS
-        return code
-
-    def _self_fail(self, held: Any) -> None:
-        """Reading raised. Before any chunk (a request that failed: e.g. a generator-based SDK stream
-        that sends its request on the first read) nothing is recorded; after, a partial record."""
-        if held is _NOTHING and self._self_last is _NOTHING:
-            self._self_done = True
-        else:
-            self._self_finalize(True)
-
-    def _self_finalize(self, partial: bool, attach_to: Any = _NOTHING) -> None:
-        if self._self_done:
-            return
-        self._self_done = True
-        try:
-            call = self._self_call
-            impacts = call.finish(time.perf_counter() - call.start, stream=True, partial=partial)
-            self._self_impacts = impacts
-            target = attach_to if attach_to is not _NOTHING else self._self_last
-            if target is not _NOTHING:
-                attach(target, impacts)
-        except Exception as exc:
-            self._self_call.tracer_error("stream-finish", exc)
-
-
-class TracedStream(_TracedBase):
-    """A synchronous SDK stream, traced."""
-
-    def __iter__(self) -> TracedStream:
-        return self
+    def __iter__(self) -> _SyncTap:
+        return self._self_tap
 
     def __next__(self) -> Any:
-        error = self._self_error
-        if error is not None:
-            self._self_error = None
-            raise error
-        held: Any = _NOTHING
-        while True:
-            pending = self._self_pending
-            if pending is not None:
-                self._self_pending = None
-                item, code = pending
-            else:
-                try:
-                    item = self._self_next()
-                except StopIteration:
-                    if held is not _NOTHING:
-                        self._self_finalize(False, held)
-                        return held
-                    self._self_finalize(False)
-                    raise
-                except BaseException as exc:
-                    self._self_fail(held)
-                    if held is not _NOTHING:
-                        self._self_error = exc
-                        return held
-                    raise
-                code = self._self_code(item)
-            if held is not _NOTHING:  # looking ahead on behalf of `held`
-                if code == HIDE_FINAL:
-                    self._self_finalize(False, held)
-                else:
-                    self._self_pending = (item, code)
-                self._self_last = held
-                return held
-            if code == PASS:
-                self._self_last = item
-                return item
-            if code == FINAL:
-                self._self_last = item
-                self._self_finalize(False, item)
-                return item
-            if code == LOOKAHEAD:
-                held = item
-                continue
-            # HIDE_FINAL with nothing held back: swallow it; attach to the last chunk handed over.
-            self._self_finalize(False)
+        return self._self_tap.__next__()
 
     def __enter__(self) -> TracedStream:
         self.__wrapped__.__enter__()
@@ -155,67 +281,33 @@ class TracedStream(_TracedBase):
         try:
             return self.__wrapped__.__exit__(exc_type, exc, tb)
         finally:
-            self._self_finalize(True)
+            self._self_tap.finalize(True)
 
     def close(self) -> Any:
         """Close the SDK stream; a stream closed before its end is recorded as partial."""
         try:
             return self.__wrapped__.close()
         finally:
-            self._self_finalize(True)
+            self._self_tap.finalize(True)
 
 
-class TracedAsyncStream(_TracedBase):
+class TracedAsyncStream(_Proxy):
     """An asynchronous SDK stream, traced."""
 
-    def __aiter__(self) -> TracedAsyncStream:
-        return self
+    def __init__(self, wrapped: Any, call: Call) -> None:
+        super().__init__(wrapped)
+        self._self_tap = _AsyncTap(getattr(wrapped, "__anext__", None), call)
 
-    async def __anext__(self) -> Any:
-        error = self._self_error
-        if error is not None:
-            self._self_error = None
-            raise error
-        held: Any = _NOTHING
-        while True:
-            pending = self._self_pending
-            if pending is not None:
-                self._self_pending = None
-                item, code = pending
-            else:
-                try:
-                    item = await self._self_anext()
-                except StopAsyncIteration:
-                    if held is not _NOTHING:
-                        self._self_finalize(False, held)
-                        return held
-                    self._self_finalize(False)
-                    raise
-                except BaseException as exc:
-                    self._self_fail(held)
-                    if held is not _NOTHING:
-                        self._self_error = exc
-                        return held
-                    raise
-                code = self._self_code(item)
-            if held is not _NOTHING:
-                if code == HIDE_FINAL:
-                    self._self_finalize(False, held)
-                else:
-                    self._self_pending = (item, code)
-                self._self_last = held
-                return held
-            if code == PASS:
-                self._self_last = item
-                return item
-            if code == FINAL:
-                self._self_last = item
-                self._self_finalize(False, item)
-                return item
-            if code == LOOKAHEAD:
-                held = item
-                continue
-            self._self_finalize(False)
+    @property
+    def impacts(self) -> ImpactsOutput | None:
+        """The request's impacts once the stream has ended (or been closed); ``None`` before."""
+        return self._self_tap.impacts
+
+    def __aiter__(self) -> _AsyncTap:
+        return self._self_tap
+
+    def __anext__(self) -> Any:
+        return self._self_tap.__anext__()
 
     async def __aenter__(self) -> TracedAsyncStream:
         await self.__wrapped__.__aenter__()
@@ -225,18 +317,18 @@ class TracedAsyncStream(_TracedBase):
         try:
             return await self.__wrapped__.__aexit__(exc_type, exc, tb)
         finally:
-            self._self_finalize(True)
+            self._self_tap.finalize(True)
 
     async def close(self) -> Any:
         """Close the SDK stream; a stream closed before its end is recorded as partial."""
         try:
             return await self.__wrapped__.close()
         finally:
-            self._self_finalize(True)
+            self._self_tap.finalize(True)
 
     async def aclose(self) -> Any:
         """Alias of the SDK's ``aclose()`` where it has one."""
         try:
             return await self.__wrapped__.aclose()
         finally:
-            self._self_finalize(True)
+            self._self_tap.finalize(True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -91,24 +91,19 @@ def _jsonl_read_only(mp: pytest.MonkeyPatch, tmp: Path, provider: str) -> contex
     return contextlib.nullcontext()
 
 
-class _FailingExporter:
-    """Stands for an exporter whose backend is down (the OpenTelemetry exporter registers a sink too)."""
+def _exporter(mp: pytest.MonkeyPatch, tmp: Path, provider: str) -> contextlib.AbstractContextManager[Any]:
+    """The OpenTelemetry exporter, its backend down."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
-    def __call__(self, record: RequestRecord) -> None:
+    from ecologits_like.exporters.opentelemetry import OpenTelemetryExporter
+
+    def unreachable(self: Any, record: RequestRecord) -> None:
         raise ConnectionError("collector unreachable")
 
-
-@contextlib.contextmanager
-def _registered(sink: _sinks.Sink) -> Iterator[None]:
-    _sinks.add_sink(sink)
-    try:
-        yield
-    finally:
-        _sinks.remove_sink(sink)
-
-
-def _exporter(mp: pytest.MonkeyPatch, tmp: Path, provider: str) -> contextlib.AbstractContextManager[Any]:
-    return _registered(_FailingExporter())
+    mp.setattr(OpenTelemetryExporter, "__call__", unreachable)
+    EcoLogits.init(providers=[provider], opentelemetry=MeterProvider(metric_readers=[InMemoryMetricReader()]))
+    return contextlib.nullcontext()
 
 
 FAULTS = (

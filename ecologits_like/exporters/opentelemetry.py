@@ -325,21 +325,22 @@ class OpenTelemetryExporter:
                 )
             _by_provider[id(meter_provider)] = self
         meter = meter_provider.get_meter(METER_NAME, __version__)
-        self._duration: Histogram | None = None
-        self._tokens: Histogram | None = None
+        # (operation duration, token usage), or None when left out
+        self._histograms: tuple[Histogram, Histogram] | None = None
         if genai_metrics:
-            self._duration = meter.create_histogram(
+            duration = meter.create_histogram(
                 "gen_ai.client.operation.duration",
                 unit="s",
                 description="GenAI operation duration (traced requests; streams: until the last chunk)",
                 explicit_bucket_boundaries_advisory=list(_DURATION_BUCKETS),
             )
-            self._tokens = meter.create_histogram(
+            tokens = meter.create_histogram(
                 "gen_ai.client.token.usage",
                 unit="{token}",
                 description="Input and output tokens per traced request, as counted by the provider",
                 explicit_bucket_boundaries_advisory=list(_TOKEN_BUCKETS),
             )
+            self._histograms = (duration, tokens)
         meter.create_observable_counter(
             "ecologits.requests",
             callbacks=[self._observe_requests],
@@ -375,10 +376,11 @@ class OpenTelemetryExporter:
         series = self._by_raw.get(raw)
         if series is None:
             series = self._series(raw, labels)
-        tokens = self._tokens
-        if tokens is not None:
+        histograms = self._histograms
+        if histograms is not None:
+            duration, tokens = histograms
             if record.latency_s is not None:
-                self._duration.record(record.latency_s, series.request)  # type: ignore[union-attr]
+                duration.record(record.latency_s, series.request)
             if record.input_tokens is not None:
                 tokens.record(record.input_tokens, series.input)
             tokens.record(record.output_tokens, series.output)

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import atexit
 import threading
+import uuid
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -549,11 +550,18 @@ def _build(target: Target) -> OpenTelemetryExporter:
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
         from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
         from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+        from opentelemetry.sdk.resources import Resource
+
+        resource = Resource.create()  # OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES
+        if not resource.attributes.get("service.instance.id"):
+            # Processes of one service export the same series: without an instance id of their own
+            # their cumulative totals would overwrite each other downstream (older SDKs set none).
+            resource = resource.merge(Resource({"service.instance.id": str(uuid.uuid4())}))
 
         # The reader exports from its own thread: a request never waits on the network. Our own
         # atexit hook (not the SDK's, which may wait 30 s) flushes it at exit, within the timeout.
         reader = PeriodicExportingMetricReader(OTLPMetricExporter(endpoint=target.endpoint))
-        own = SdkMeterProvider(metric_readers=[reader], shutdown_on_exit=False)
+        own = SdkMeterProvider(metric_readers=[reader], resource=resource, shutdown_on_exit=False)
         _register_atexit()
         return OpenTelemetryExporter(own, owns_provider=True, endpoint=target.endpoint)
     if target.kind == "exporter":

@@ -123,7 +123,8 @@ def test_metrics_reach_an_otlp_receiver_and_add_up(
     assert otel.force_flush(5000)
     receiver.wait_for(1)
     assert set(receiver.paths) == {"/v1/metrics"} and set(receiver.encodings) == {compression}
-    assert {"service.name": "support-bot"}.items() <= receiver.resources()[0].items()
+    resource = receiver.resources()[0]
+    assert resource["service.name"] == "support-bot" and resource["service.instance.id"]  # one per process
 
     base = {
         ("gen_ai.operation.name", "chat"),
@@ -174,3 +175,15 @@ def test_the_same_url_keeps_the_exporter_and_another_replaces_it(api: FakeAPI, r
     receiver.wait_for(1)  # the first provider was shut down, flushing its request
     assert receiver.paths[0] == "/v1/metrics"
     assert sum(receiver.latest()["ecologits.requests"].values()) == 1
+
+
+def test_the_resource_comes_from_the_environment(
+    api: FakeAPI, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "service.instance.id=worker-7,deployment.environment=prod")
+    EcoLogits.init(providers=["openai"], opentelemetry=receiver.url)
+    chat(api)
+    assert otel.force_flush(5000)
+    receiver.wait_for(1)
+    resource = receiver.resources()[0]
+    assert resource["service.instance.id"] == "worker-7" and resource["deployment.environment"] == "prod"

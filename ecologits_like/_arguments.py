@@ -8,7 +8,14 @@ from typing import Any
 
 from ecologits_like.impacts.range_value import RangeValue, ValueOrRange
 
-__all__ = ["OVERRIDE_NAMES", "check_latency", "check_optional_str", "check_overrides", "check_tokens"]
+__all__ = [
+    "OVERRIDE_NAMES",
+    "check_input_tokens",
+    "check_latency",
+    "check_optional_str",
+    "check_overrides",
+    "check_tokens",
+]
 
 #: Keyword overrides accepted by ``estimate``, ``compare`` and ``EcoLogits.init``.
 OVERRIDE_NAMES = ("datacenter_pue", "datacenter_wue", "hardware", "batch_size")
@@ -26,6 +33,18 @@ def check_tokens(name: str, value: object) -> int:
     if count < 0:
         raise ValueError(f"{name} must be a non-negative integer, got {count}")
     return count
+
+
+def check_input_tokens(input_tokens: object, cached_input_tokens: object) -> tuple[int, int]:
+    """Prompt tokens and the cached share of them: non-negative integers, cached <= input."""
+    prompt = check_tokens("input_tokens", input_tokens)
+    cached = check_tokens("cached_input_tokens", cached_input_tokens)
+    if cached > prompt:
+        raise ValueError(
+            f"cached_input_tokens must be at most input_tokens (cached tokens are part of the prompt), "
+            f"got cached_input_tokens={cached} > input_tokens={prompt}"
+        )
+    return prompt, cached
 
 
 def check_latency(value: object) -> float:
@@ -80,9 +99,14 @@ def check_overrides(overrides: dict[str, Any]) -> dict[str, Any]:
         checked["hardware"] = check_optional_str("hardware", overrides["hardware"])
     if overrides.get("batch_size") is not None:
         batch = overrides["batch_size"]
-        if isinstance(batch, bool) or not isinstance(batch, numbers.Integral):
-            raise TypeError(f"batch_size must be an integer >= 1, got {_describe(batch)}")
-        if int(batch) < 1:
-            raise ValueError(f"batch_size must be an integer >= 1, got {int(batch)}")
-        checked["batch_size"] = int(batch)
+        if isinstance(batch, RangeValue):
+            if batch.min < 1 or math.isinf(batch.max):
+                raise ValueError(f"batch_size must be an integer >= 1 or a RangeValue of sizes >= 1, got {batch!r}")
+            checked["batch_size"] = batch
+        else:
+            if isinstance(batch, bool) or not isinstance(batch, numbers.Integral):
+                raise TypeError(f"batch_size must be an integer >= 1 or a RangeValue, got {_describe(batch)}")
+            if int(batch) < 1:
+                raise ValueError(f"batch_size must be an integer >= 1, got {int(batch)}")
+            checked["batch_size"] = int(batch)
     return checked

@@ -12,8 +12,9 @@ from functools import lru_cache
 from typing import Any
 
 from ecologits_like.impacts.compiled import CompiledScenario, compile_scenario
-from ecologits_like.impacts.compose import bounds_of
+from ecologits_like.impacts.compose import ScenarioInputs, scenario_inputs
 from ecologits_like.impacts.llm import Datacenter, ElectricityMix, HardwareProfile
+from ecologits_like.impacts.methodology import DEFAULT_METHODOLOGY, methodology_inputs
 from ecologits_like.impacts.output import ImpactsError, ImpactsOutput, ImpactsWarning
 from ecologits_like.impacts.range_value import ValueOrRange
 from ecologits_like.registry import ModelNotFoundError, Resolution, ZoneNotFoundError, get_registry
@@ -24,18 +25,21 @@ __all__ = ["Plan", "clear_plan_cache", "get_plan", "plan_for"]
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """A resolved request context: model, zone, hardware and the low/high scenarios."""
+    """A resolved request context: model, zone, hardware, methodology and its compiled scenarios."""
 
     provider: str
     resolution: Resolution
     mix: ElectricityMix
     hardware: HardwareProfile
-    batch_size: int
+    batch_size: ValueOrRange
     datacenter_pue: ValueOrRange
     datacenter_wue: ValueOrRange
     warnings: tuple[ImpactsWarning, ...]
-    low: CompiledScenario  # every uncertain input at its lower bound
-    high: CompiledScenario | None  # every one at its upper bound; None when nothing is uncertain
+    low: CompiledScenario  # every uncertain input at its impact-lowering bound
+    high: CompiledScenario | None  # every one at its impact-raising bound; None when nothing is uncertain
+    methodology: str = DEFAULT_METHODOLOGY
+    prefill_mfu: ValueOrRange | None = None  # None: prompt processing not counted
+    central: CompiledScenario | None = None  # every one at its central value; None: midpoints
 
 
 def _build(
@@ -45,7 +49,8 @@ def _build(
     pue: ValueOrRange | None,
     wue: ValueOrRange | None,
     hardware_name: str | None,
-    batch_size: int | None,
+    batch_size: ValueOrRange | None,
+    methodology: str,
 ) -> Plan | ImpactsOutput:
     registry = get_registry()
     hardware = registry.hardware.get(hardware_name)  # ValueError: a bad argument, not a lookup miss
@@ -75,34 +80,44 @@ def _build(
         )
     datacenter_pue = profile.pue if pue is None else pue
     datacenter_wue = profile.wue if wue is None else wue
-    batch = hardware.batch_size if batch_size is None else batch_size
-    bounds = [bounds_of(v) for v in (info.active_parameters, info.total_parameters, datacenter_pue, datacenter_wue)]
+    settings = methodology_inputs(methodology, hardware, batch_size)
+    low, central, high = scenario_inputs(
+        active_parameters=info.active_parameters,
+        total_parameters=info.total_parameters,
+        datacenter_pue=datacenter_pue,
+        datacenter_wue=datacenter_wue,
+        batch_size=settings.batch_size,
+        prefill_mfu=settings.prefill_mfu,
+    )
 
-    def scenario(side: int) -> CompiledScenario:
-        active, total, pue_bound, wue_bound = (b[side] for b in bounds)
+    def scenario(inputs: ScenarioInputs) -> CompiledScenario:
         return compile_scenario(
-            active_parameters=active,
-            total_parameters=total,
+            active_parameters=inputs.active_parameters,
+            total_parameters=inputs.total_parameters,
             hardware=hardware,
             mix=mix,
-            datacenter=Datacenter(pue=pue_bound, wue=wue_bound),
-            batch_size=batch,
+            datacenter=Datacenter(pue=inputs.pue, wue=inputs.wue),
+            batch_size=inputs.batch_size,
             tps=info.tps,
             ttft=info.ttft,
+            prefill_mfu=inputs.prefill_mfu,
         )
 
-    uncertain = any(lo != hi for lo, hi in bounds)
+    uncertain = low != high
     return Plan(
         provider=provider,
         resolution=resolution,
         mix=mix,
         hardware=hardware,
-        batch_size=batch,
+        batch_size=settings.batch_size,
         datacenter_pue=datacenter_pue,
         datacenter_wue=datacenter_wue,
         warnings=tuple(warnings),
-        low=scenario(0),
-        high=scenario(1) if uncertain else None,
+        low=scenario(low),
+        high=scenario(high) if uncertain else None,
+        methodology=methodology,
+        prefill_mfu=settings.prefill_mfu,
+        central=scenario(central) if uncertain and settings.central else None,
     )
 
 
@@ -117,17 +132,22 @@ def get_plan(
     pue: ValueOrRange | None = None,
     wue: ValueOrRange | None = None,
     hardware: str | None = None,
-    batch_size: int | None = None,
+    batch_size: ValueOrRange | None = None,
+    methodology: str = DEFAULT_METHODOLOGY,
 ) -> Plan | ImpactsOutput:
     """The cached plan for these inputs, or a failed :class:`ImpactsOutput` saying what is unknown.
+
+    ``methodology`` must be a checked name (:func:`~ecologits_like.impacts.methodology.check_methodology`).
 
     Raises:
         ValueError: ``hardware`` names no profile.
     """
-    return _cached_build(provider, model, zone, pue, wue, hardware, batch_size)
+    return _cached_build(provider, model, zone, pue, wue, hardware, batch_size, methodology)
 
 
-def plan_for(provider: str, model: str, zone: str | None, overrides: dict[str, Any]) -> Plan | ImpactsOutput:
+def plan_for(
+    provider: str, model: str, zone: str | None, overrides: dict[str, Any], methodology: str = DEFAULT_METHODOLOGY
+) -> Plan | ImpactsOutput:
     """:func:`get_plan` with overrides as returned by ``check_overrides``."""
     return _cached_build(
         provider,
@@ -137,6 +157,7 @@ def plan_for(provider: str, model: str, zone: str | None, overrides: dict[str, A
         overrides.get("datacenter_wue"),
         overrides.get("hardware"),
         overrides.get("batch_size"),
+        methodology,
     )
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ecologits_like.estimate_grid import estimate_grid
+from ecologits_like.impacts.methodology import DEFAULT_METHODOLOGY
 from ecologits_like.impacts.units import BASE_UNITS, UNITS, check_unit
 from ecologits_like.registry import ModelInfo, ModelNotFoundError, ZoneNotFoundError, get_registry
 
@@ -41,7 +42,8 @@ def indicator_column(indicator: str, unit: str, stat: str | None = "mean", *, pe
     Args:
         indicator: ``energy``, ``gwp``, ``adpe``, ``pe`` or ``wcf`` (also ``water``).
         unit: The unit the column is in.
-        stat: ``min``, ``max``, ``mean``, or ``None`` for the single column of ``ranges=False``.
+        stat: ``min``, ``max``, ``mean`` (midpoint), ``central`` (the methodology's central value), or
+            ``None`` for the single column of ``ranges=False``.
         per_1k_tokens: The energy-per-1,000-output-tokens column.
     """
     indicator = _UNIT_ALIASES.get(indicator, indicator)
@@ -142,6 +144,9 @@ def compare(
     electricity_mix_zone: str | None = None,
     units: Mapping[str, str] | None = None,
     ranges: bool = True,
+    input_tokens: int | Sequence[int] = 0,
+    cached_input_tokens: int | Sequence[int] = 0,
+    methodology: str = DEFAULT_METHODOLOGY,
     **overrides: Any,
 ) -> pd.DataFrame:
     """Compare models for the same workload: one DataFrame row per model and token count.
@@ -156,14 +161,20 @@ def compare(
             provider's datacenter zone.
         units: Units of the indicator columns, e.g. ``{"gwp": "kgCO2eq"}``; defaults are
             :data:`DEFAULT_UNITS` (Wh, gCO2eq, µgSbeq, kJ, mL).
-        ranges: ``True``: ``_min``/``_max``/``_mean`` columns per indicator; ``False``: one column (the mean).
+        ranges: ``True``: ``_min``/``_max``/``_mean``/``_central`` columns per indicator; ``False``: one
+            column, the central value (the methodology's central estimate; the midpoint for
+            ``methodology="ecologits"``).
+        input_tokens: Prompt tokens (cached included): one count, or one per ``output_tokens`` entry.
+        cached_input_tokens: Cached prompt tokens: one count, or one per ``output_tokens`` entry.
+        methodology: ``"ecologits-like"`` (default) or ``"ecologits"``, as for :func:`ecologits_like.estimate`.
         **overrides: ``datacenter_pue``, ``datacenter_wue``, ``hardware``, ``batch_size``, as for
             :func:`ecologits_like.estimate`.
 
     Returns:
         A DataFrame with columns ``provider``, ``model`` (as requested), ``resolved_model``,
         ``architecture``, ``total_parameters_b_min/_max`` and ``active_parameters_b_min/_max``
-        (billions), ``zone``, ``hardware``, ``output_tokens``, then per indicator
+        (billions), ``zone``, ``hardware``, ``output_tokens``, ``input_tokens``, ``cached_input_tokens``,
+        then per indicator
         ``energy_wh_*``, ``energy_per_1k_tokens_wh_*``, ``gwp_gco2eq_*``, ``adpe_ugsbeq_*``, ``pe_kj_*``,
         ``water_ml_*`` (named after ``units``), then ``warnings`` (codes) and ``errors``. Models that
         cannot be estimated keep their row with ``NaN`` impacts and an ``errors`` message (and a
@@ -203,7 +214,16 @@ def compare(
             f"({type(output_tokens).__name__})"
         )
 
-    grid = estimate_grid(pairs, output_tokens, request_latency, zone, **overrides)
+    grid = estimate_grid(
+        pairs,
+        output_tokens,
+        request_latency,
+        zone,
+        input_tokens=input_tokens,
+        cached_input_tokens=cached_input_tokens,
+        methodology=methodology,
+        **overrides,
+    )
     n_models, n_scenarios = len(pairs), len(grid.output_tokens)
     infos = [_model_info(p, name) for (p, _), name in zip(pairs, grid.resolved, strict=True)]
 
@@ -228,30 +248,39 @@ def compare(
         "zone": per_model(zones),
         "hardware": np.full(n_models * n_scenarios, hardware, dtype=object),
         "output_tokens": np.tile(grid.output_tokens, n_models).astype(np.int64),
+        "input_tokens": np.tile(grid.input_tokens, n_models).astype(np.int64),
+        "cached_input_tokens": np.tile(grid.cached_input_tokens, n_models).astype(np.int64),
     }
     unit_of: dict[str, str] = {}
     tokens = grid.output_tokens.reshape(1, -1)
 
-    def add(indicator: str, low: npt.NDArray[np.float64], high: npt.NDArray[np.float64], per_1k: bool) -> None:
+    def add(
+        indicator: str,
+        low: npt.NDArray[np.float64],
+        high: npt.NDArray[np.float64],
+        central: npt.NDArray[np.float64],
+        per_1k: bool,
+    ) -> None:
         unit = chosen_units[indicator]
         factor = UNITS[indicator][unit] / UNITS[indicator][BASE_UNITS[indicator]]
         stem = indicator_column(indicator, unit, None, per_1k_tokens=per_1k)
         unit_of[stem] = unit
-        low, high = (low * factor).ravel(), (high * factor).ravel()
+        low, high, central = (low * factor).ravel(), (high * factor).ravel(), (central * factor).ravel()
         if ranges:
             columns[f"{stem}_min"] = low
             columns[f"{stem}_max"] = high
             columns[f"{stem}_mean"] = (low + high) / 2
+            columns[f"{stem}_central"] = central
         else:
-            columns[stem] = (low + high) / 2
+            columns[stem] = central
 
     with np.errstate(divide="ignore", invalid="ignore"):
         per_token = np.where(tokens > 0, 1000.0 / tokens, np.nan)
     for indicator in BASE_UNITS:
-        low, high = grid.low[indicator], grid.high[indicator]
-        add(indicator, low, high, False)
+        low, high, central = grid.low[indicator], grid.high[indicator], grid.central[indicator]
+        add(indicator, low, high, central, False)
         if indicator == "energy":
-            add(indicator, low * per_token, high * per_token, True)
+            add(indicator, low * per_token, high * per_token, central * per_token, True)
 
     columns["warnings"] = per_model([", ".join(w.code for w in grid.warnings.get(i, [])) for i in range(n_models)])
     columns["errors"] = per_model(["; ".join(e.message for e in grid.errors.get(i, [])) for i in range(n_models)])

@@ -4,22 +4,48 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecologits_like._arguments import check_latency, check_optional_str, check_overrides, check_tokens
+from ecologits_like._arguments import (
+    check_input_tokens,
+    check_latency,
+    check_optional_str,
+    check_overrides,
+    check_tokens,
+)
 from ecologits_like._plan import Plan, plan_for
 from ecologits_like.impacts.compiled import evaluate
 from ecologits_like.impacts.compose import to_output
+from ecologits_like.impacts.llm import prefill_tokens
+from ecologits_like.impacts.methodology import DEFAULT_METHODOLOGY, check_methodology
 from ecologits_like.impacts.output import ImpactsOutput
 
 __all__ = ["estimate", "estimate_from_plan"]
 
 
-def estimate_from_plan(plan: Plan, output_tokens: int, request_latency: float) -> ImpactsOutput:
-    """Run the engine for a resolved plan (arguments already validated; latency ``inf`` if unknown)."""
+def estimate_from_plan(
+    plan: Plan,
+    output_tokens: int,
+    request_latency: float,
+    input_tokens: int | None = None,
+    cached_input_tokens: int | None = None,
+) -> ImpactsOutput:
+    """Run the engine for a resolved plan (arguments already validated; latency ``inf`` if unknown).
+
+    ``input_tokens`` / ``cached_input_tokens`` may be ``None`` (not reported); they only count
+    when the plan's methodology counts prompt processing.
+    """
+    prompt = 0.0
+    if input_tokens and plan.prefill_mfu is not None:
+        prompt = float(prefill_tokens(input_tokens, cached_input_tokens or 0))
+    low = evaluate(plan.low, output_tokens, request_latency, prompt)
     high = plan.high
+    if high is None:
+        return to_output(low, None, list(plan.warnings))
+    central = plan.central
     return to_output(
-        evaluate(plan.low, output_tokens, request_latency),
-        None if high is None else evaluate(high, output_tokens, request_latency),
+        low,
+        evaluate(high, output_tokens, request_latency, prompt),
         list(plan.warnings),
+        None if central is None else evaluate(central, output_tokens, request_latency, prompt),
     )
 
 
@@ -29,6 +55,10 @@ def estimate(
     output_tokens: int,
     request_latency: float | None = None,
     electricity_mix_zone: str | None = None,
+    *,
+    input_tokens: int = 0,
+    cached_input_tokens: int = 0,
+    methodology: str = DEFAULT_METHODOLOGY,
     **overrides: Any,
 ) -> ImpactsOutput:
     """Estimate the environmental impacts of one LLM generation request.
@@ -37,12 +67,19 @@ def estimate(
         provider: Provider key: ``openai``, ``anthropic``, ``mistralai``, ``huggingface_hub``, ``cohere``.
         model: Model name as the API takes or returns it (dated snapshots, aliases, ``ft:`` fine-tunes
             and ``org/model`` Hub ids resolve to their registry entry).
-        output_tokens: Number of generated tokens.
+        output_tokens: Number of generated tokens (reasoning/thinking tokens included).
         request_latency: Measured request duration in seconds; ``None`` when unknown.
         electricity_mix_zone: ISO 3166-1 alpha-3 zone of the electricity (``WOR`` for the world);
             defaults to the provider's datacenter zone.
+        input_tokens: Prompt tokens, cached ones included (as OpenAI's ``prompt_tokens`` counts them).
+        cached_input_tokens: Prompt tokens served from the provider's prompt cache (at most
+            ``input_tokens``); they cost no prompt processing.
+        methodology: ``"ecologits-like"`` (default: output and uncached input tokens, batch size as a
+            band, ranges with a central value) or ``"ecologits"`` (the reference methodology exactly:
+            output tokens only, batch size 64). See the methodology page of the documentation.
         **overrides: ``datacenter_pue`` (>= 1, number or RangeValue), ``datacenter_wue`` (L/kWh),
-            ``hardware`` (a profile of ``data/hardware.json``), ``batch_size`` (>= 1).
+            ``hardware`` (a profile of ``data/hardware.json``), ``batch_size`` (>= 1, an integer or a
+            RangeValue; replaces the methodology's batch size).
 
     Returns:
         The impacts. An unknown provider, model or zone never raises: the output's ``errors``
@@ -52,7 +89,7 @@ def estimate(
         TypeError, ValueError: an argument has the wrong type or an impossible value.
 
     Example:
-        >>> impacts = estimate("openai", "gpt-4o-mini", output_tokens=500)
+        >>> impacts = estimate("openai", "gpt-4o-mini", output_tokens=500, input_tokens=2000)
         >>> impacts.energy.unit
         'kWh'
     """
@@ -61,10 +98,13 @@ def estimate(
     if not isinstance(model, str):
         raise TypeError(f"model must be a string, got {model!r} ({type(model).__name__})")
     tokens = check_tokens("output_tokens", output_tokens)
+    prompt, cached = check_input_tokens(input_tokens, cached_input_tokens)
     latency = check_latency(request_latency)
     zone = check_optional_str("electricity_mix_zone", electricity_mix_zone)
+    if methodology != DEFAULT_METHODOLOGY:
+        methodology = check_methodology(methodology)
     checked = check_overrides(overrides)
-    plan = plan_for(provider, model, zone, checked)
+    plan = plan_for(provider, model, zone, checked, methodology)
     if isinstance(plan, ImpactsOutput):
         return plan.model_copy(deep=True)
-    return estimate_from_plan(plan, tokens, latency)
+    return estimate_from_plan(plan, tokens, latency, prompt, cached)

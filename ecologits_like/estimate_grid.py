@@ -14,10 +14,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from ecologits_like._arguments import check_latency, check_optional_str, check_overrides, check_tokens
+from ecologits_like._arguments import (
+    check_input_tokens,
+    check_latency,
+    check_optional_str,
+    check_overrides,
+    check_tokens,
+)
 from ecologits_like._plan import Plan, plan_for
-from ecologits_like.impacts.compose import bounds_of
+from ecologits_like.impacts.compose import triple_of
 from ecologits_like.impacts.llm import Datacenter, ElectricityMix, RequestImpacts, compute_llm_impacts
+from ecologits_like.impacts.methodology import DEFAULT_METHODOLOGY, check_methodology
 from ecologits_like.impacts.output import ImpactsError, ImpactsOutput, ImpactsWarning
 
 if TYPE_CHECKING:
@@ -58,6 +65,11 @@ class ImpactsGrid:
         resolved: Registry name each model resolved to (``None`` when it failed).
         warnings: Row index -> warnings of that model.
         errors: Row index -> why that model could not be estimated.
+        central: Indicator name -> the central values (the methodology's central scenario; the
+            midpoint for ``methodology="ecologits"``), as :attr:`RangeValue.central` of :func:`estimate`.
+        input_tokens: Prompt tokens of each scenario, shape ``(scenarios,)``.
+        cached_input_tokens: Cached prompt tokens of each scenario.
+        methodology: The methodology the grid follows.
     """
 
     models: list[tuple[str, str]]
@@ -68,6 +80,10 @@ class ImpactsGrid:
     resolved: list[str | None]
     warnings: dict[int, list[ImpactsWarning]] = field(default_factory=dict)
     errors: dict[int, list[ImpactsError]] = field(default_factory=dict)
+    central: dict[str, Array] = field(default_factory=dict)
+    input_tokens: Array = field(default_factory=lambda: np.zeros(0))
+    cached_input_tokens: Array = field(default_factory=lambda: np.zeros(0))
+    methodology: str = DEFAULT_METHODOLOGY
 
     def mean(self, indicator: str) -> Array:
         """Midpoint of ``indicator``'s range, shape ``(models, scenarios)``."""
@@ -88,6 +104,8 @@ class ImpactsGrid:
             "model": np.repeat([m for _, m in self.models], n_scenarios),
             "resolved_model": np.repeat(np.array(self.resolved, dtype=object), n_scenarios),
             "output_tokens": np.tile(self.output_tokens, n_models).astype(np.int64),
+            "input_tokens": np.tile(self.input_tokens, n_models).astype(np.int64),
+            "cached_input_tokens": np.tile(self.cached_input_tokens, n_models).astype(np.int64),
             "request_latency": np.tile(self.request_latency, n_models),
         }
         for name in INDICATORS:
@@ -95,6 +113,7 @@ class ImpactsGrid:
             columns[f"{name}_min"] = low
             columns[f"{name}_max"] = high
             columns[f"{name}_mean"] = (low + high) / 2
+            columns[f"{name}_central"] = self.central[name].ravel() if name in self.central else (low + high) / 2
         notes = [
             "; ".join(str(w) for w in self.warnings.get(i, [])) + "; ".join(str(e) for e in self.errors.get(i, []))
             for i in range(n_models)
@@ -107,21 +126,46 @@ def _column(values: Sequence[float]) -> Array:
     return np.asarray(values, dtype=np.float64).reshape(-1, 1)
 
 
+def _token_list(name: str, value: int | Sequence[int]) -> list[int]:
+    if isinstance(value, (int, np.integer)):
+        items: list[object] = [value]
+    elif isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise TypeError(
+            f"{name} must be a non-negative integer or a sequence of them, got {value!r} ({type(value).__name__})"
+        )
+    else:
+        items = list(value)
+    if not items:
+        raise ValueError(f"{name} must hold at least one token count")
+    return [check_tokens(name, t) for t in items]
+
+
+def _per_scenario(name: str, value: int | Sequence[int], count: int) -> list[int]:
+    """One token count for every scenario, or one per scenario."""
+    values = _token_list(name, value)
+    if len(values) == 1:
+        return values * count
+    if len(values) != count:
+        raise ValueError(f"{name} must be one value or one per output_tokens entry ({count}), got {len(values)}")
+    return values
+
+
+def _input_scenarios(
+    input_tokens: int | Sequence[int], cached_input_tokens: int | Sequence[int], count: int
+) -> tuple[Array, Array]:
+    prompts = _per_scenario("input_tokens", input_tokens, count)
+    cached = _per_scenario("cached_input_tokens", cached_input_tokens, count)
+    pairs = [check_input_tokens(p, c) for p, c in zip(prompts, cached, strict=True)]
+    return (
+        np.array([p for p, _ in pairs], dtype=np.float64),
+        np.array([c for _, c in pairs], dtype=np.float64),
+    )
+
+
 def _as_scenarios(
     output_tokens: int | Sequence[int], request_latency: float | Sequence[float | None] | None
 ) -> tuple[Array, Array]:
-    if isinstance(output_tokens, (int, np.integer)):
-        tokens_seq: list[object] = [output_tokens]
-    elif isinstance(output_tokens, (str, bytes)) or not hasattr(output_tokens, "__iter__"):
-        raise TypeError(
-            "output_tokens must be a non-negative integer or a sequence of them, "
-            f"got {output_tokens!r} ({type(output_tokens).__name__})"
-        )
-    else:
-        tokens_seq = list(output_tokens)
-    if not tokens_seq:
-        raise ValueError("output_tokens must hold at least one token count")
-    tokens = np.array([check_tokens("output_tokens", t) for t in tokens_seq], dtype=np.float64)
+    tokens = np.array(_token_list("output_tokens", output_tokens), dtype=np.float64)
     if request_latency is None or isinstance(request_latency, (int, float)):
         latency = np.full(tokens.shape, check_latency(request_latency))
     else:
@@ -135,14 +179,19 @@ def _as_scenarios(
     return tokens, latency
 
 
-def _run(plans: list[Plan], tokens: Array, latency: Array, side: int) -> RequestImpacts:
-    """Evaluate one bound (0 = low, 1 = high) for all plans at once."""
+def _run(plans: list[Plan], tokens: Array, latency: Array, prompts: Array, cached: Array, side: int) -> RequestImpacts:
+    """Evaluate one scenario (0 = low, 1 = central, 2 = high) for all plans at once.
+
+    Impacts rise with parameters, PUE and WUE and fall with batch size and MFU: the low scenario
+    takes the former's lower and the latter's upper values (as :func:`~ecologits_like.impacts.compose.scenario_inputs`).
+    """
 
     def bound(values: list[Any]) -> Array:
-        return _column([bounds_of(v)[side] for v in values])
+        return _column([triple_of(v)[side] for v in values])
 
     models = [p.resolution.model for p in plans]
     hardware = plans[0].hardware
+    mfu = plans[0].prefill_mfu
     return compute_llm_impacts(
         active_parameters=bound([m.active_parameters for m in models]),
         total_parameters=bound([m.total_parameters for m in models]),
@@ -159,9 +208,12 @@ def _run(plans: list[Plan], tokens: Array, latency: Array, side: int) -> Request
         datacenter=Datacenter(
             pue=bound([p.datacenter_pue for p in plans]), wue=bound([p.datacenter_wue for p in plans])
         ),
-        batch_size=float(plans[0].batch_size),
+        batch_size=triple_of(plans[0].batch_size)[2 - side],
         tps=_column([math.nan if m.tps is None else m.tps for m in models]),
         ttft=_column([0.0 if m.ttft is None else m.ttft for m in models]),
+        input_tokens=prompts.reshape(1, -1),
+        cached_input_tokens=cached.reshape(1, -1),
+        prefill_mfu=None if mfu is None else triple_of(mfu)[2 - side],
     )
 
 
@@ -189,6 +241,10 @@ def estimate_grid(
     output_tokens: int | Sequence[int],
     request_latency: float | Sequence[float | None] | None = None,
     electricity_mix_zone: str | None = None,
+    *,
+    input_tokens: int | Sequence[int] = 0,
+    cached_input_tokens: int | Sequence[int] = 0,
+    methodology: str = DEFAULT_METHODOLOGY,
     **overrides: Any,
 ) -> ImpactsGrid:
     """Estimate every ``(provider, model)`` for every scenario in one vectorised pass.
@@ -198,6 +254,9 @@ def estimate_grid(
         output_tokens: One token count or a sequence of them (the scenarios).
         request_latency: ``None`` (unknown), one latency for all scenarios, or one per scenario.
         electricity_mix_zone: Zone for every model; defaults to each provider's datacenter zone.
+        input_tokens: Prompt tokens (cached included): one count for all scenarios or one per scenario.
+        cached_input_tokens: Cached prompt tokens: one count or one per scenario.
+        methodology: ``"ecologits-like"`` (default) or ``"ecologits"``, as for :func:`ecologits_like.estimate`.
         **overrides: As for :func:`ecologits_like.estimate`.
 
     Returns:
@@ -213,7 +272,9 @@ def estimate_grid(
         if len(pair) != 2 or not all(isinstance(x, str) for x in pair):
             raise TypeError(f"models must be (provider, model) pairs of strings, got {pair!r}")
     tokens, latency = _as_scenarios(output_tokens, request_latency)
+    prompts, cached = _input_scenarios(input_tokens, cached_input_tokens, len(tokens))
     zone = check_optional_str("electricity_mix_zone", electricity_mix_zone)
+    methodology = check_methodology(methodology)
     checked = check_overrides(overrides)
 
     plans: list[Plan] = []
@@ -222,7 +283,7 @@ def estimate_grid(
     warnings: dict[int, list[ImpactsWarning]] = {}
     errors: dict[int, list[ImpactsError]] = {}
     for index, (provider, model) in enumerate(pairs):
-        plan = plan_for(provider, model, zone, checked)
+        plan = plan_for(provider, model, zone, checked, methodology)
         if isinstance(plan, ImpactsOutput):
             errors[index] = list(plan.errors)
             resolved.append(None)
@@ -236,11 +297,21 @@ def estimate_grid(
     shape = (len(pairs), len(tokens))
     low = {name: np.full(shape, np.nan) for name in INDICATORS}
     high = {name: np.full(shape, np.nan) for name in INDICATORS}
+    central = {name: np.full(shape, np.nan) for name in INDICATORS}
     if plans:
-        for side, target in ((0, low), (1, high)):
-            values = _indicators(_run(plans, tokens, latency, side))
+        for side, target in ((0, low), (2, high)):
+            values = _indicators(_run(plans, tokens, latency, prompts, cached, side))
             for name, array in values.items():
                 target[name][rows] = np.broadcast_to(array, (len(rows), len(tokens)))
+        if any(p.central is not None for p in plans):
+            values = _indicators(_run(plans, tokens, latency, prompts, cached, 1))
+            for name, array in values.items():
+                central[name][rows] = np.clip(
+                    np.broadcast_to(array, (len(rows), len(tokens))), low[name][rows], high[name][rows]
+                )
+        else:
+            for name in INDICATORS:
+                central[name][rows] = (low[name][rows] + high[name][rows]) / 2
     return ImpactsGrid(
         models=[(p, m) for p, m in pairs],
         output_tokens=tokens,
@@ -250,4 +321,8 @@ def estimate_grid(
         resolved=resolved,
         warnings=warnings,
         errors=errors,
+        central=central,
+        input_tokens=prompts,
+        cached_input_tokens=cached,
+        methodology=methodology,
     )

@@ -174,25 +174,30 @@ def _ensure_sink() -> None:
 
 
 class _Acc:
-    """Accumulates values and ranges exactly (fsum of the bounds)."""
+    """Accumulates values and ranges exactly (fsum of the bounds, and of central values when given)."""
 
-    __slots__ = ("his", "is_range", "los")
+    __slots__ = ("centrals", "has_central", "his", "is_range", "los")
 
     def __init__(self) -> None:
         self.los: list[float] = []
         self.his: list[float] = []
+        self.centrals: list[float] = []
         self.is_range = False
+        self.has_central = False
 
     def add(self, value: ValueOrRange | None) -> None:
         if value is None:
             return
         if isinstance(value, RangeValue):
             self.is_range = True
+            self.has_central = self.has_central or value.has_central
             self.los.append(value.min)
             self.his.append(value.max)
+            self.centrals.append(value.central)
         else:
             self.los.append(value)
             self.his.append(value)
+            self.centrals.append(value)
 
     def add_impact(self, impact: Impact | None) -> None:
         self.add(None if impact is None else impact.value)
@@ -201,7 +206,9 @@ class _Acc:
     def value(self) -> ValueOrRange:
         lo, hi = math.fsum(self.los), math.fsum(self.his)
         if self.is_range or lo != hi:
-            return RangeValue(min(lo, hi), max(lo, hi))
+            lo, hi = min(lo, hi), max(lo, hi)
+            central = min(max(math.fsum(self.centrals), lo), hi) if self.has_central else None
+            return RangeValue(lo, hi, central)
         return lo
 
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from ecologits_like.impacts.llm import ElectricityMix, HardwareProfile, ImpactFactors
+from ecologits_like.impacts.llm import ElectricityMix, HardwareProfile, ImpactFactors, Spread
 
 
 def methodology_hardware(**changes: float) -> HardwareProfile:
@@ -25,6 +25,10 @@ def methodology_hardware(**changes: float) -> HardwareProfile:
         latency_alpha=6.785088094353663e-04,
         latency_beta=3.119310311688259e-04,
         latency_gamma=1.9473717579473387e-02,
+        gpu_peak_flops=989.4e12,
+        gpu_power_kw=0.7,
+        prefill_mfu=Spread(0.3, 0.5, 0.75),
+        batch_size_range=Spread(16.0, 64.0, 256.0),
         quantization_bits=16,
         memory_overhead=1.2,
         batch_size=64,

@@ -39,7 +39,13 @@ def test_known_model_returns_every_indicator_with_units() -> None:
     assert {w.code for w in impacts.warnings} >= {"model-arch-not-released"}
 
 
-def test_estimate_matches_the_engine_with_the_providers_data() -> None:
+def _central(value: float | RangeValue) -> float:
+    return value.central if isinstance(value, RangeValue) else value
+
+
+@pytest.mark.parametrize("methodology", ["ecologits-like", "ecologits"])
+@pytest.mark.parametrize(("input_tokens", "cached"), [(0, 0), (12_000, 0), (12_000, 9_000)])
+def test_estimate_matches_the_engine_with_the_providers_data(methodology: str, input_tokens: int, cached: int) -> None:
     registry = get_registry()
     model = registry.models.resolve("anthropic", "claude-3-5-haiku-latest").model
     provider = registry.providers["anthropic"]
@@ -52,15 +58,75 @@ def test_estimate_matches_the_engine_with_the_providers_data() -> None:
         mix=registry.mixes.get(provider.datacenter_zone).mix,
         datacenter_pue=provider.pue,
         datacenter_wue=provider.wue,
-        batch_size=64,
+        input_tokens=input_tokens,
+        cached_input_tokens=cached,
+        methodology=methodology,
     )
-    got = estimate("anthropic", "claude-3-5-haiku-latest", output_tokens=321, request_latency=4.2)
+    got = estimate(
+        "anthropic",
+        "claude-3-5-haiku-latest",
+        output_tokens=321,
+        request_latency=4.2,
+        input_tokens=input_tokens,
+        cached_input_tokens=cached,
+        methodology=methodology,
+    )
     for name in ("energy", "gwp", "adpe", "pe", "wcf"):
-        got_bounds, expected_bounds = _bounds(getattr(got, name).value), _bounds(getattr(expected, name).value)
-        assert got_bounds == pytest.approx(expected_bounds, rel=1e-12), name
+        got_value, expected_value = getattr(got, name).value, getattr(expected, name).value
+        assert _bounds(got_value) == pytest.approx(_bounds(expected_value), rel=1e-12), name
+        assert _central(got_value) == pytest.approx(_central(expected_value), rel=1e-12), name
+        assert isinstance(got_value, RangeValue) and got_value.has_central == (methodology == "ecologits-like")
     for name in ("gwp", "adpe", "pe"):
         got_bounds = _bounds(getattr(got.embodied, name).value)
         assert got_bounds == pytest.approx(_bounds(getattr(expected.embodied, name).value), rel=1e-12), name
+
+
+def test_reference_methodology_ignores_input_tokens_and_fixes_the_batch() -> None:
+    plain = estimate("mistralai", "mistral-large-latest", 300, methodology="ecologits")
+    prompt = estimate("mistralai", "mistral-large-latest", 300, input_tokens=50_000, methodology="ecologits")
+    assert prompt.energy.value == plain.energy.value
+    batch_64 = estimate("mistralai", "mistral-large-latest", 300, methodology="ecologits", batch_size=64)
+    assert batch_64.energy.value == plain.energy.value
+
+
+def test_default_methodology_counts_uncached_prompt_tokens() -> None:
+    plain = estimate("mistralai", "mistral-large-latest", 10)
+    prompt = estimate("mistralai", "mistral-large-latest", 10, input_tokens=20_000)
+    cached = estimate("mistralai", "mistral-large-latest", 10, input_tokens=20_000, cached_input_tokens=20_000)
+    half = estimate("mistralai", "mistral-large-latest", 10, input_tokens=20_000, cached_input_tokens=10_000)
+    assert prompt.energy.min > plain.energy.max  # 20,000 prompt tokens cost far more than 10 output tokens
+    assert cached.energy.value == plain.energy.value  # cached tokens are excluded
+    assert plain.energy.min < half.energy.min < prompt.energy.min
+    # Batch size as a band: the default range contains the reference figure at batch 64, its central value.
+    reference = estimate("mistralai", "mistral-large-latest", 10, methodology="ecologits")
+    assert isinstance(plain.energy.value, RangeValue)
+    assert plain.energy.value.central == pytest.approx(reference.energy.mean, rel=1e-12)
+    assert plain.energy.min < reference.energy.min and reference.energy.max < plain.energy.max
+
+
+def test_methodology_and_input_tokens_are_validated() -> None:
+    with pytest.raises(ValueError, match="methodology must be one of 'ecologits-like', 'ecologits', got 'full'"):
+        estimate("openai", "gpt-4o", 10, methodology="full")
+    with pytest.raises(TypeError, match="methodology must be one of"):
+        estimate("openai", "gpt-4o", 10, methodology=None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="input_tokens must be a non-negative integer, got -1"):
+        estimate("openai", "gpt-4o", 10, input_tokens=-1)
+    with pytest.raises(TypeError, match=r"cached_input_tokens must be a non-negative integer, got 1.5"):
+        estimate("openai", "gpt-4o", 10, input_tokens=3, cached_input_tokens=1.5)  # type: ignore[arg-type]
+    with pytest.raises(
+        ValueError, match=r"cached_input_tokens must be at most input_tokens.*got cached_input_tokens=5 > "
+    ):
+        estimate("openai", "gpt-4o", 10, input_tokens=4, cached_input_tokens=5)
+
+
+def test_batch_size_may_be_a_range() -> None:
+    ranged = estimate("mistralai", "mistral-large-latest", 300, batch_size=RangeValue(8, 32, central=16))
+    fixed_8 = estimate("mistralai", "mistral-large-latest", 300, batch_size=8)
+    fixed_32 = estimate("mistralai", "mistral-large-latest", 300, batch_size=32)
+    assert ranged.energy.max == pytest.approx(fixed_8.energy.max, rel=1e-12)
+    assert ranged.energy.min == pytest.approx(fixed_32.energy.min, rel=1e-12)
+    with pytest.raises(ValueError, match="batch_size must be an integer >= 1 or a RangeValue of sizes >= 1"):
+        estimate("openai", "gpt-4o", 10, batch_size=RangeValue(0.5, 4))
 
 
 def test_zone_changes_usage_but_not_embodied() -> None:
@@ -72,16 +138,18 @@ def test_zone_changes_usage_but_not_embodied() -> None:
 
 
 def test_overrides_change_the_estimate() -> None:
-    base = estimate("cohere", "command-a-03-2025", 400)
-    pue = estimate("cohere", "command-a-03-2025", 400, datacenter_pue=2.0)
+    # The reference methodology: a fixed batch size, so that each override alone moves the whole range.
+    ref = "ecologits"
+    base = estimate("cohere", "command-a-03-2025", 400, methodology=ref)
+    pue = estimate("cohere", "command-a-03-2025", 400, methodology=ref, datacenter_pue=2.0)
     assert _bounds(pue.energy.value)[0] > _bounds(base.energy.value)[1]
-    ranged = estimate("cohere", "command-a-03-2025", 400, datacenter_pue=RangeValue(1.1, 1.5))
+    ranged = estimate("cohere", "command-a-03-2025", 400, methodology=ref, datacenter_pue=RangeValue(1.1, 1.5))
     assert isinstance(ranged.energy.value, RangeValue)
-    small_batch = estimate("cohere", "command-a-03-2025", 400, batch_size=8)
+    small_batch = estimate("cohere", "command-a-03-2025", 400, batch_size=8, methodology=ref)
     assert _bounds(small_batch.energy.value)[0] > _bounds(base.energy.value)[1]
-    a100 = estimate("cohere", "command-a-03-2025", 400, hardware="nvidia-a100-80gb-hgx")
+    a100 = estimate("cohere", "command-a-03-2025", 400, methodology=ref, hardware="nvidia-a100-80gb-hgx")
     assert a100.embodied.gwp.value != base.embodied.gwp.value
-    water = estimate("cohere", "command-a-03-2025", 400, datacenter_wue=0.0)
+    water = estimate("cohere", "command-a-03-2025", 400, methodology=ref, datacenter_wue=0.0)
     assert _bounds(water.wcf.value)[1] < _bounds(base.wcf.value)[0]
 
 
@@ -203,22 +271,36 @@ def test_impacts_grow_with_parameters(small: float, factor: float, tokens: int) 
             mix=registry.mixes.get("WOR").mix,
             datacenter_pue=1.2,
             datacenter_wue=0.5,
-            batch_size=64,
+            input_tokens=tokens * 3,
         )
 
     a, b = run(small), run(small * factor)
-    assert b.energy.value >= a.energy.value
-    assert b.embodied.gwp.value >= a.embodied.gwp.value
+    for bigger, smaller in ((b.energy.value, a.energy.value), (b.embodied.gwp.value, a.embodied.gwp.value)):
+        assert _bounds(bigger)[0] >= _bounds(smaller)[0]
+        assert _bounds(bigger)[1] >= _bounds(smaller)[1]
+        assert _central(bigger) >= _central(smaller)
 
 
 # -- the vectorised path ------------------------------------------------------------------------
 
 
-def test_grid_matches_the_scalar_path_to_1e12() -> None:
+@pytest.mark.parametrize("methodology", ["ecologits-like", "ecologits"])
+def test_grid_matches_the_scalar_path_to_1e12(methodology: str) -> None:
     models = [*MODELS, ("openai", "not-a-model"), ("huggingface_hub", "Qwen/Qwen2.5-7B-Instruct")]
     tokens = [0, 1, 50, 500, 4000]
     latencies = [None, 0.5, 3.0, None, 40.0]
-    grid = estimate_grid(models, tokens, latencies, electricity_mix_zone=None, datacenter_wue=RangeValue(0.1, 0.9))
+    prompts = [0, 20_000, 7, 1500, 300]
+    cached = [0, 5_000, 0, 1500, 100]
+    grid = estimate_grid(
+        models,
+        tokens,
+        latencies,
+        electricity_mix_zone=None,
+        input_tokens=prompts,
+        cached_input_tokens=cached,
+        methodology=methodology,
+        datacenter_wue=RangeValue(0.1, 0.9),
+    )
     assert grid.low["energy"].shape == (len(models), len(tokens))
     assert grid.errors.keys() == {5}
     assert np.isnan(grid.low["energy"][5]).all()
@@ -227,13 +309,24 @@ def test_grid_matches_the_scalar_path_to_1e12() -> None:
         if row == 5:
             continue
         for col, (n, latency) in enumerate(zip(tokens, latencies, strict=True)):
-            scalar = estimate(provider, model, n, latency, datacenter_wue=RangeValue(0.1, 0.9))
+            scalar = estimate(
+                provider,
+                model,
+                n,
+                latency,
+                input_tokens=prompts[col],
+                cached_input_tokens=cached[col],
+                methodology=methodology,
+                datacenter_wue=RangeValue(0.1, 0.9),
+            )
             for name in INDICATORS:
                 part, _, leaf = name.rpartition("_")
                 holder = getattr(scalar, part) if part else scalar
-                lo, hi = _bounds(getattr(holder, leaf).value)
+                value = getattr(holder, leaf).value
+                lo, hi = _bounds(value)
                 assert grid.low[name][row, col] == pytest.approx(lo, rel=1e-12, abs=0), (model, n, name)
                 assert grid.high[name][row, col] == pytest.approx(hi, rel=1e-12, abs=0), (model, n, name)
+                assert grid.central[name][row, col] == pytest.approx(_central(value), rel=1e-12, abs=0), (model, n)
 
 
 def test_grid_to_frame_has_one_row_per_model_and_scenario() -> None:
@@ -255,3 +348,9 @@ def test_grid_validates_its_arguments() -> None:
         estimate_grid(MODELS, [-3])
     with pytest.raises(TypeError, match=r"output_tokens must be a non-negative integer or a sequence of them, got 1.5"):
         estimate_grid(MODELS, 1.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"input_tokens must be one value or one per output_tokens entry \(2\), got 3"):
+        estimate_grid(MODELS, [1, 2], input_tokens=[1, 2, 3])
+    with pytest.raises(ValueError, match="cached_input_tokens must be at most input_tokens"):
+        estimate_grid(MODELS, [1, 2], input_tokens=[10, 1], cached_input_tokens=2)
+    with pytest.raises(ValueError, match="methodology must be one of"):
+        estimate_grid(MODELS, 1, methodology="EcoLogits")

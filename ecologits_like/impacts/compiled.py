@@ -1,7 +1,8 @@
 """The per-request hot path: the methodology compiled into a few coefficients per scenario.
 
 For a fixed model, hardware, datacenter and electricity mix, every impact of a request is linear
-in two quantities: its generation latency and its output tokens. :func:`compile_scenario`
+in three quantities: its generation latency, its output tokens and its prefill (uncached input)
+tokens. :func:`compile_scenario`
 evaluates the named formulas of :mod:`ecologits_like.impacts.llm` once, at unit inputs, to get
 those coefficients; :func:`evaluate` then costs a handful of multiplications per request. The
 results equal :func:`~ecologits_like.impacts.llm.compute_llm_impacts` up to floating-point
@@ -21,6 +22,10 @@ from ecologits_like.impacts.llm import (
     gpu_energy_per_token,
     latency_per_token,
     model_required_memory,
+    prefill_flops,
+    prefill_gpu_energy,
+    prefill_latency,
+    prefill_tokens,
     request_energy,
     request_it_energy,
     request_water,
@@ -50,6 +55,11 @@ class CompiledScenario:
     embodied_gwp_per_second: float
     embodied_adpe_per_second: float
     embodied_pe_per_second: float
+    prefill_seconds_per_token: float  # the model's GPUs, per uncached input token
+    it_kwh_per_input_token: float  # GPUs and server share, per uncached input token
+    embodied_gwp_per_input_token: float
+    embodied_adpe_per_input_token: float
+    embodied_pe_per_input_token: float
 
 
 def compile_scenario(
@@ -62,8 +72,12 @@ def compile_scenario(
     batch_size: float,
     tps: float | None = None,
     ttft: float | None = None,
+    prefill_mfu: float | None = None,
 ) -> CompiledScenario:
-    """Evaluate everything that does not depend on the request's tokens or latency."""
+    """Evaluate everything that does not depend on the request's tokens or latency.
+
+    ``prefill_mfu`` ``None`` leaves prompt processing out (its coefficients are zero).
+    """
     gpus = float(
         required_gpu_count(
             model_required_memory(total_parameters, hardware.quantization_bits, hardware.memory_overhead),
@@ -77,6 +91,21 @@ def compile_scenario(
     def embodied_rate(server_factor: float, gpu_factor: float) -> float:
         share = server_embodied_share(gpus, hardware.server_gpu_count, server_factor, gpu_factor)
         return float(embodied_allocation(share, 1.0, hardware.lifespan_s, batch_size))
+
+    # Prompt processing, per uncached input token: the prompt's own GPU time (batch size 1).
+    prompt_seconds = 0.0
+    prompt_it_kwh = 0.0
+    if prefill_mfu is not None:
+        flops = prefill_flops(active_parameters, prefill_tokens(1.0, 0.0))
+        prompt_seconds = float(prefill_latency(flops, gpus, hardware.gpu_peak_flops, prefill_mfu))
+        prompt_it_kwh = float(
+            server_energy(prompt_seconds, hardware.server_power_kw, gpus, hardware.server_gpu_count, 1.0)
+            + prefill_gpu_energy(prompt_seconds, gpus, hardware.gpu_power_kw)
+        )
+
+    def prompt_embodied(server_factor: float, gpu_factor: float) -> float:
+        share = server_embodied_share(gpus, hardware.server_gpu_count, server_factor, gpu_factor)
+        return float(embodied_allocation(share, prompt_seconds, hardware.lifespan_s, 1.0))
 
     return CompiledScenario(
         seconds_per_token=float(
@@ -103,14 +132,29 @@ def compile_scenario(
         embodied_gwp_per_second=embodied_rate(hardware.server_embodied.gwp, hardware.gpu_embodied.gwp),
         embodied_adpe_per_second=embodied_rate(hardware.server_embodied.adpe, hardware.gpu_embodied.adpe),
         embodied_pe_per_second=embodied_rate(hardware.server_embodied.pe, hardware.gpu_embodied.pe),
+        prefill_seconds_per_token=prompt_seconds,
+        it_kwh_per_input_token=prompt_it_kwh,
+        embodied_gwp_per_input_token=prompt_embodied(hardware.server_embodied.gwp, hardware.gpu_embodied.gwp),
+        embodied_adpe_per_input_token=prompt_embodied(hardware.server_embodied.adpe, hardware.gpu_embodied.adpe),
+        embodied_pe_per_input_token=prompt_embodied(hardware.server_embodied.pe, hardware.gpu_embodied.pe),
     )
 
 
-def evaluate(scenario: CompiledScenario, output_tokens: float, request_latency: float) -> RequestImpacts:
-    """Impacts of one request under a compiled scenario (``request_latency`` is ``inf`` when unknown)."""
+def evaluate(
+    scenario: CompiledScenario, output_tokens: float, request_latency: float, prompt_tokens: float = 0.0
+) -> RequestImpacts:
+    """Impacts of one request under a compiled scenario.
+
+    ``request_latency`` is ``inf`` when unknown; ``prompt_tokens`` are the uncached input tokens
+    (:func:`~ecologits_like.impacts.llm.prefill_tokens`).
+    """
     modelled = output_tokens * scenario.seconds_per_token + scenario.ttft
     latency = request_latency if request_latency < modelled else modelled
-    it_energy = latency * scenario.it_kwh_per_second + output_tokens * scenario.it_kwh_per_token
+    it_energy = (
+        latency * scenario.it_kwh_per_second
+        + output_tokens * scenario.it_kwh_per_token
+        + prompt_tokens * scenario.it_kwh_per_input_token
+    )
     energy = it_energy * scenario.energy_per_it
     return RequestImpacts(
         energy=energy,
@@ -121,7 +165,9 @@ def evaluate(scenario: CompiledScenario, output_tokens: float, request_latency: 
         usage_adpe=energy * scenario.adpe_per_kwh,
         usage_pe=energy * scenario.pe_per_kwh,
         usage_wcf=it_energy * scenario.water_per_it_kwh,
-        embodied_gwp=latency * scenario.embodied_gwp_per_second,
-        embodied_adpe=latency * scenario.embodied_adpe_per_second,
-        embodied_pe=latency * scenario.embodied_pe_per_second,
+        embodied_gwp=latency * scenario.embodied_gwp_per_second + prompt_tokens * scenario.embodied_gwp_per_input_token,
+        embodied_adpe=latency * scenario.embodied_adpe_per_second
+        + prompt_tokens * scenario.embodied_adpe_per_input_token,
+        embodied_pe=latency * scenario.embodied_pe_per_second + prompt_tokens * scenario.embodied_pe_per_input_token,
+        prefill_latency=prompt_tokens * scenario.prefill_seconds_per_token,
     )

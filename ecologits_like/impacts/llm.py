@@ -29,12 +29,17 @@ __all__ = [
     "HardwareProfile",
     "ImpactFactors",
     "RequestImpacts",
+    "Spread",
     "compute_llm_impacts",
     "embodied_allocation",
     "generation_latency",
     "gpu_energy_per_token",
     "latency_per_token",
     "model_required_memory",
+    "prefill_flops",
+    "prefill_gpu_energy",
+    "prefill_latency",
+    "prefill_tokens",
     "request_energy",
     "request_it_energy",
     "request_water",
@@ -49,6 +54,17 @@ Number: TypeAlias = "float | npt.NDArray[np.float64]"
 
 SECONDS_PER_HOUR = 3600.0
 WH_PER_KWH = 1000.0
+PARAMETERS_PER_BILLION = 1e9
+FLOPS_PER_PARAMETER_PER_TOKEN = 2.0
+"""A forward pass costs one multiply and one add per (active) weight per token."""
+
+
+class Spread(NamedTuple):
+    """A constant known as a band: its lower bound, the value the methodology takes, its upper bound."""
+
+    min: float
+    central: float
+    max: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +96,15 @@ class HardwareProfile:
         lifespan_s: Hardware lifespan, seconds.
         energy_alpha, energy_beta, energy_gamma: GPU energy per output token fit (Wh).
         latency_alpha, latency_beta, latency_gamma: Latency per output token fit (s).
+        gpu_peak_flops: Peak dense 16-bit (BF16/FP16) tensor throughput of one GPU, FLOP/s.
+        gpu_power_kw: Power one GPU draws while compute-bound (prompt processing), kW.
+        prefill_mfu: Achieved fraction of ``gpu_peak_flops`` while processing prompts
+            (model FLOPs utilisation), as a band.
+        batch_size_range: Requests decoded together in real serving, as a band (its ``central``
+            is the reference methodology's fixed batch size).
         quantization_bits: Bits per weight when serving.
         memory_overhead: Multiplier on weight memory for activations and KV cache.
-        batch_size: Requests served concurrently by default.
+        batch_size: The reference methodology's fixed batch size.
     """
 
     name: str
@@ -98,6 +120,10 @@ class HardwareProfile:
     latency_alpha: float
     latency_beta: float
     latency_gamma: float
+    gpu_peak_flops: float
+    gpu_power_kw: float
+    prefill_mfu: Spread
+    batch_size_range: Spread
     quantization_bits: int = 16
     memory_overhead: float = 1.2
     batch_size: int = 64
@@ -149,6 +175,7 @@ class RequestImpacts(NamedTuple):
     embodied_gwp: Number  # kgCO2eq
     embodied_adpe: Number  # kgSbeq
     embodied_pe: Number  # MJ
+    prefill_latency: Number = 0.0  # s, time the model's GPUs spend on the prompt
 
 
 def _is_array(*values: object) -> bool:
@@ -281,6 +308,42 @@ def embodied_allocation(hardware_embodied: Number, latency_s: Number, lifespan_s
     return latency_s * hardware_embodied / (lifespan_s * batch_size)
 
 
+def prefill_tokens(input_tokens: Number, cached_input_tokens: Number) -> Number:
+    """Prompt tokens whose prefill is computed: ``input_tokens - cached_input_tokens`` (never below 0).
+
+    Tokens served from the provider's prompt cache are excluded: their keys and values were
+    computed by an earlier request and are reused, so their weight multiplications do not run again.
+    """
+    fresh = input_tokens - cached_input_tokens
+    if _is_array(fresh):
+        return np.maximum(fresh, 0.0)
+    return fresh if fresh > 0 else 0.0
+
+
+def prefill_flops(active_parameters: Number, tokens: Number) -> Number:
+    """Floating-point operations to process ``tokens`` prompt tokens: ``2 * P_active * tokens``.
+
+    ``active_parameters`` in billions. Attention over the context (quadratic in its length) is
+    not counted; for prompts shorter than the model width it is a small share.
+    """
+    return FLOPS_PER_PARAMETER_PER_TOKEN * active_parameters * PARAMETERS_PER_BILLION * tokens
+
+
+def prefill_latency(flops: Number, gpu_count: Number, gpu_peak_flops: float, mfu: Number) -> Number:
+    """Time the model's GPUs spend on the prompt, in seconds: ``flops / (GPUs * peak * MFU)``.
+
+    Prompt processing is compute-bound: it runs at an achieved fraction (``mfu``) of the GPUs'
+    peak throughput. This is the request's own GPU time; it is not divided by the batch size,
+    because batching prompts together does not reduce the operations each one needs.
+    """
+    return flops / (gpu_count * gpu_peak_flops * mfu)
+
+
+def prefill_gpu_energy(latency_s: Number, gpu_count: Number, gpu_power_kw: float) -> Number:
+    """Energy the GPUs draw while processing the prompt, in kWh: ``latency * GPUs * power``."""
+    return latency_s / SECONDS_PER_HOUR * gpu_count * gpu_power_kw
+
+
 def compute_llm_impacts(
     *,
     active_parameters: Number,
@@ -293,6 +356,9 @@ def compute_llm_impacts(
     batch_size: Number,
     tps: Number | None = None,
     ttft: Number | None = None,
+    input_tokens: Number = 0.0,
+    cached_input_tokens: Number = 0.0,
+    prefill_mfu: Number | None = None,
 ) -> RequestImpacts:
     """Impacts of one LLM generation request under one scenario.
 
@@ -307,6 +373,10 @@ def compute_llm_impacts(
         batch_size: Requests served concurrently.
         tps: Deployment throughput in tokens/s, when known (replaces the latency fit).
         ttft: Deployment time to first token in seconds, when known.
+        input_tokens: Prompt tokens (cached ones included).
+        cached_input_tokens: Prompt tokens served from the provider's prompt cache.
+        prefill_mfu: Achieved fraction of the GPUs' peak while processing the prompt; ``None``
+            leaves prompt processing out, as the reference methodology does.
     """
     token_latency = latency_per_token(
         active_parameters,
@@ -324,11 +394,21 @@ def compute_llm_impacts(
     )
     server = server_energy(latency, hardware.server_power_kw, gpus, hardware.server_gpu_count, batch_size)
     it_energy = request_it_energy(server, gpus, output_tokens, token_energy)
+    prompt_latency: Number = 0.0
+    if prefill_mfu is not None:
+        flops = prefill_flops(active_parameters, prefill_tokens(input_tokens, cached_input_tokens))
+        prompt_latency = prefill_latency(flops, gpus, hardware.gpu_peak_flops, prefill_mfu)
+        # The prompt's own GPU time: the whole server share for that time, not shared by a batch.
+        prompt_server = server_energy(prompt_latency, hardware.server_power_kw, gpus, hardware.server_gpu_count, 1.0)
+        it_energy = it_energy + prompt_server + prefill_gpu_energy(prompt_latency, gpus, hardware.gpu_power_kw)
     energy = request_energy(it_energy, datacenter.pue)
 
     def embodied(server_factor: float, gpu_factor: float) -> Number:
         share = server_embodied_share(gpus, hardware.server_gpu_count, server_factor, gpu_factor)
-        return embodied_allocation(share, latency, hardware.lifespan_s, batch_size)
+        allocated = embodied_allocation(share, latency, hardware.lifespan_s, batch_size)
+        if prefill_mfu is None:
+            return allocated
+        return allocated + embodied_allocation(share, prompt_latency, hardware.lifespan_s, 1.0)
 
     return RequestImpacts(
         energy=energy,
@@ -342,4 +422,5 @@ def compute_llm_impacts(
         embodied_gwp=embodied(hardware.server_embodied.gwp, hardware.gpu_embodied.gwp),
         embodied_adpe=embodied(hardware.server_embodied.adpe, hardware.gpu_embodied.adpe),
         embodied_pe=embodied(hardware.server_embodied.pe, hardware.gpu_embodied.pe),
+        prefill_latency=prompt_latency,
     )

@@ -29,51 +29,81 @@ def _check_number(name: str, value: object) -> float:
 
 
 class RangeValue:
-    """An interval ``[min, max]`` with interval arithmetic.
+    """An interval ``[min, max]`` with interval arithmetic, and optionally a central value.
 
     Supports ``+ - * /`` with numbers and other ranges, ``abs``, comparisons that are true only
     when they hold for every value of the interval (``a < b`` means ``a.max < b.min``), and
-    helpers :meth:`contains`, :meth:`overlaps` and :attr:`mean`.
+    helpers :meth:`contains`, :meth:`overlaps`, :attr:`mean` and :attr:`central`.
+
+    ``central`` is the value a methodology considers most representative inside the interval
+    (the estimate at the central value of every uncertain input), which need not be the
+    midpoint: an energy range spanning batch sizes 16 to 256 is far from symmetric around the
+    estimate at batch 64. When none was given, :attr:`central` is the midpoint. :attr:`mean` is
+    always the midpoint. Arithmetic carries an explicit central value along (the same operation
+    applied to the central values, which always lies inside the resulting interval).
 
     Example:
         >>> RangeValue(1, 2) + RangeValue(10, 20)
         RangeValue(min=11.0, max=22.0)
         >>> (RangeValue(1, 3) * 2).mean
         4.0
+        >>> RangeValue(1, 9, central=2).central
+        2.0
     """
 
-    __slots__ = ("max", "min")
+    __slots__ = ("_central", "max", "min")
 
     min: float
     max: float
+    _central: float | None
 
-    def __init__(self, min: float, max: float) -> None:
+    def __init__(self, min: float, max: float, central: float | None = None) -> None:
         lo = _check_number("min", min)
         hi = _check_number("max", max)
         if lo > hi:
             raise ValueError(f"RangeValue min must be <= max, got min={lo!r} > max={hi!r}")
+        middle = None
+        if central is not None:
+            middle = _check_number("central", central)
+            if not lo <= middle <= hi:
+                raise ValueError(f"RangeValue central must lie in [min, max] = [{lo!r}, {hi!r}], got {middle!r}")
         object.__setattr__(self, "min", lo)
         object.__setattr__(self, "max", hi)
+        object.__setattr__(self, "_central", middle)
 
     @classmethod
-    def _trusted(cls, lo: float, hi: float) -> RangeValue:
-        """Build without validation, for bounds already known to be ordered floats."""
+    def _trusted(cls, lo: float, hi: float, central: float | None = None) -> RangeValue:
+        """Build without validation, for bounds already known to be ordered floats (and a central inside)."""
         obj = object.__new__(cls)
         _set_min(obj, lo)
         _set_max(obj, hi)
+        _set_central(obj, central)
         return obj
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("RangeValue is immutable")
 
-    def __reduce__(self) -> tuple[Callable[[float, float], RangeValue], tuple[float, float]]:
-        return (RangeValue, (self.min, self.max))
+    def __reduce__(self) -> tuple[Callable[..., RangeValue], tuple[float, ...]]:
+        if self._central is None:
+            return (RangeValue, (self.min, self.max))
+        return (RangeValue, (self.min, self.max, self._central))
 
     # -- descriptive helpers -------------------------------------------------------------------
     @property
     def mean(self) -> float:
         """The midpoint ``(min + max) / 2``."""
         return (self.min + self.max) / 2
+
+    @property
+    def central(self) -> float:
+        """The methodology's central value when it has one, else the midpoint."""
+        central = self._central
+        return (self.min + self.max) / 2 if central is None else central
+
+    @property
+    def has_central(self) -> bool:
+        """Whether a central value distinct from the midpoint was given."""
+        return self._central is not None
 
     @property
     def width(self) -> float:
@@ -94,24 +124,28 @@ class RangeValue:
     # -- arithmetic ----------------------------------------------------------------------------
     def __add__(self, other: float | RangeValue) -> RangeValue:
         lo, hi = _bounds(other)
-        return RangeValue._trusted(self.min + lo, self.max + hi)
+        central = None if _no_central(self, other) else self.central + _central_of(other)
+        return RangeValue._trusted(self.min + lo, self.max + hi, central)
 
     __radd__ = __add__
 
     def __sub__(self, other: float | RangeValue) -> RangeValue:
         lo, hi = _bounds(other)
-        return RangeValue._trusted(self.min - hi, self.max - lo)
+        central = None if _no_central(self, other) else self.central - _central_of(other)
+        return RangeValue._trusted(self.min - hi, self.max - lo, central)
 
     def __rsub__(self, other: float | RangeValue) -> RangeValue:
         lo, hi = _bounds(other)
-        return RangeValue._trusted(lo - self.max, hi - self.min)
+        central = None if _no_central(self, other) else _central_of(other) - self.central
+        return RangeValue._trusted(lo - self.max, hi - self.min, central)
 
     def __mul__(self, other: float | RangeValue) -> RangeValue:
         lo, hi = _bounds(other)
+        central = None if _no_central(self, other) else self.central * _central_of(other)
         if self.min >= 0 and lo >= 0:  # the common case: all quantities here are non-negative
-            return RangeValue._trusted(self.min * lo, self.max * hi)
+            return RangeValue._trusted(self.min * lo, self.max * hi, central)
         products = (self.min * lo, self.min * hi, self.max * lo, self.max * hi)
-        return RangeValue._trusted(min(products), max(products))
+        return RangeValue._trusted(min(products), max(products), central)
 
     __rmul__ = __mul__
 
@@ -119,16 +153,19 @@ class RangeValue:
         lo, hi = _bounds(other)
         if lo <= 0 <= hi:
             raise ZeroDivisionError(f"cannot divide {self!r} by an interval containing zero ({other!r})")
-        return self * RangeValue._trusted(1 / hi, 1 / lo)
+        inverse = RangeValue._trusted(1 / hi, 1 / lo, None if _no_central(other) else 1 / _central_of(other))
+        return self * inverse
 
     def __rtruediv__(self, other: float | RangeValue) -> RangeValue:
         if self.min <= 0 <= self.max:
             raise ZeroDivisionError(f"cannot divide {other!r} by an interval containing zero ({self!r})")
         lo, hi = _bounds(other)
-        return RangeValue._trusted(lo, hi) * RangeValue._trusted(1 / self.max, 1 / self.min)
+        numerator = RangeValue._trusted(lo, hi, None if _no_central(other) else _central_of(other))
+        inverse = RangeValue._trusted(1 / self.max, 1 / self.min, None if _no_central(self) else 1 / self.central)
+        return numerator * inverse
 
     def __neg__(self) -> RangeValue:
-        return RangeValue._trusted(-self.max, -self.min)
+        return RangeValue._trusted(-self.max, -self.min, None if self._central is None else -self._central)
 
     def __pos__(self) -> RangeValue:
         return self
@@ -138,18 +175,18 @@ class RangeValue:
             return self
         if self.max <= 0:
             return -self
-        return RangeValue._trusted(0.0, max(-self.min, self.max))
+        return RangeValue._trusted(0.0, max(-self.min, self.max), None if self._central is None else abs(self._central))
 
     # -- comparisons: true only when true for every point ---------------------------------------
     def __eq__(self, other: object) -> bool:
         if isinstance(other, RangeValue):
-            return self.min == other.min and self.max == other.max
+            return self.min == other.min and self.max == other.max and self.central == other.central
         if isinstance(other, (int, float)) and not isinstance(other, bool):
             return self.min == other and self.max == other
         return NotImplemented
 
     def __hash__(self) -> int:
-        return hash((RangeValue, self.min, self.max))
+        return hash((RangeValue, self.min, self.max, self.central))
 
     def __lt__(self, other: float | RangeValue) -> bool:
         return self.max < _bounds(other)[0]
@@ -165,7 +202,9 @@ class RangeValue:
 
     # -- presentation ---------------------------------------------------------------------------
     def __repr__(self) -> str:
-        return f"RangeValue(min={self.min!r}, max={self.max!r})"
+        if self._central is None:
+            return f"RangeValue(min={self.min!r}, max={self.max!r})"
+        return f"RangeValue(min={self.min!r}, max={self.max!r}, central={self._central!r})"
 
     def __format__(self, spec: str) -> str:
         if not spec:
@@ -173,8 +212,10 @@ class RangeValue:
         return f"{format(self.min, spec)} to {format(self.max, spec)}"
 
     def to_dict(self) -> dict[str, float]:
-        """``{"min": ..., "max": ...}``, the JSON form."""
-        return {"min": self.min, "max": self.max}
+        """``{"min": ..., "max": ...}`` (plus ``"central"`` when one was given), the JSON form."""
+        if self._central is None:
+            return {"min": self.min, "max": self.max}
+        return {"min": self.min, "max": self.max, "central": self._central}
 
     # -- pydantic integration -------------------------------------------------------------------
     @classmethod
@@ -183,8 +224,10 @@ class RangeValue:
             if isinstance(value, RangeValue):
                 return value
             if isinstance(value, dict) and set(value) >= {"min", "max"}:
-                return cls(value["min"], value["max"])
-            raise ValueError(f"expected a RangeValue or a mapping with 'min' and 'max', got {value!r}")
+                return cls(value["min"], value["max"], value.get("central"))
+            raise ValueError(
+                f"expected a RangeValue or a mapping with 'min' and 'max' (and optionally 'central'), got {value!r}"
+            )
 
         return core_schema.no_info_plain_validator_function(
             from_mapping,
@@ -192,6 +235,7 @@ class RangeValue:
                 {
                     "min": core_schema.typed_dict_field(core_schema.float_schema()),
                     "max": core_schema.typed_dict_field(core_schema.float_schema()),
+                    "central": core_schema.typed_dict_field(core_schema.float_schema(), required=False),
                 }
             ),
             serialization=core_schema.plain_serializer_function_ser_schema(lambda v: v.to_dict()),
@@ -207,6 +251,15 @@ def _bounds(value: float | RangeValue) -> tuple[float, float]:
     raise TypeError(f"expected a number or a RangeValue, got {value!r} ({type(value).__name__})")
 
 
+def _central_of(value: float | RangeValue) -> float:
+    return value.central if isinstance(value, RangeValue) else float(value)
+
+
+def _no_central(*values: float | RangeValue) -> bool:
+    """True when no operand carries an explicit central value (then the result has none either)."""
+    return not any(isinstance(v, RangeValue) and v._central is not None for v in values)
+
+
 ValueOrRange: TypeAlias = float | RangeValue
 """A quantity known exactly (``float``) or as an interval (:class:`RangeValue`)."""
 
@@ -214,3 +267,4 @@ ValueOrRange: TypeAlias = float | RangeValue
 # Slot setters, for :meth:`RangeValue._trusted` (skips the immutable ``__setattr__`` and a lookup).
 _set_min = RangeValue.__dict__["min"].__set__
 _set_max = RangeValue.__dict__["max"].__set__
+_set_central = RangeValue.__dict__["_central"].__set__

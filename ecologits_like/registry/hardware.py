@@ -5,13 +5,14 @@ from __future__ import annotations
 from importlib.abc import Traversable
 from pathlib import Path
 
-from ecologits_like.impacts.llm import HardwareProfile, ImpactFactors
+from ecologits_like.impacts.llm import HardwareProfile, ImpactFactors, Spread
 from ecologits_like.registry._files import data_file, read_json
 from ecologits_like.registry._validate import Entry
 
 __all__ = ["HardwareCatalog", "load_hardware"]
 
 SECONDS_PER_YEAR = 365 * 24 * 3600
+FLOPS_PER_TFLOPS = 1e12
 
 
 class HardwareCatalog:
@@ -34,12 +35,24 @@ def _embodied(entry: Entry) -> ImpactFactors:
     return ImpactFactors(gwp=entry.number("gwp"), adpe=entry.number("adpe"), pe=entry.number("pe"))
 
 
+def _spread(entry: Entry, *, minimum: float, strict: bool, maximum: float | None = None) -> Spread:
+    """A ``{"min", "central", "max"}`` band above ``minimum`` with ``min <= central <= max (<= maximum)``."""
+    lo, central, hi = (entry.number(key, minimum=minimum, strict=strict) for key in ("min", "central", "max"))
+    if not lo <= central <= hi:
+        entry.fail(None, f"must have min <= central <= max, got {lo!r}, {central!r}, {hi!r}")
+    if maximum is not None and hi > maximum:
+        entry.fail("max", f"must be <= {maximum:g}, got {hi!r}")
+    return Spread(lo, central, hi)
+
+
 def _profile(name: str, entry: Entry) -> HardwareProfile:
     gpu = entry.child("gpu")
     server = entry.child("server")
     energy = entry.child("gpu_energy_per_token")
     latency = entry.child("latency_per_token")
+    prefill = entry.child("prefill")
     batch = entry.number("batch_size")
+    batch_range = _spread(entry.child("batch_size_range"), minimum=1.0, strict=False)
     bits = entry.number("quantization_bits")
     gpus = server.number("gpu_count")
     for label, value, owner in (
@@ -63,6 +76,10 @@ def _profile(name: str, entry: Entry) -> HardwareProfile:
         latency_alpha=latency.number("alpha", strict=False),
         latency_beta=latency.number("beta", strict=False),
         latency_gamma=latency.number("gamma", strict=False),
+        gpu_peak_flops=prefill.number("gpu_peak_tflops") * FLOPS_PER_TFLOPS,
+        gpu_power_kw=prefill.number("gpu_power_kw"),
+        prefill_mfu=_spread(prefill.child("mfu"), minimum=0.0, strict=True, maximum=1.0),
+        batch_size_range=batch_range,
         quantization_bits=int(bits),
         memory_overhead=entry.number("memory_overhead"),
         batch_size=int(batch),

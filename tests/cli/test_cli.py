@@ -65,7 +65,7 @@ def test_estimate_json_matches_the_api(capsys: pytest.CaptureFixture[str]) -> No
     assert (data["model_resolved"], data["zone"], data["request_latency_s"]) == ("gpt-4o", "FRA", 4.5)
     expected = estimate("openai", "gpt-4o-2024-08-06", 500, request_latency=4.5, electricity_mix_zone="FRA")
     assert data["impacts"] == expected.model_dump(mode="json")
-    assert set(data["impacts"]["energy"]["value"]) == {"min", "max"}
+    assert set(data["impacts"]["energy"]["value"]) == {"min", "max", "central"}
 
 
 @pytest.mark.parametrize(

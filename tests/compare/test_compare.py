@@ -101,7 +101,8 @@ def test_units_and_single_value_columns() -> None:
     assert "gwp_kgco2eq_min" not in df.columns
     impacts = estimate(*PAIRS[0], 500)
     assert impacts.gwp is not None
-    assert df["gwp_kgco2eq"].iloc[0] == pytest.approx(impacts.gwp.mean, rel=1e-9)
+    assert isinstance(impacts.gwp.value, RangeValue)  # the single column is the central value, not the midpoint
+    assert df["gwp_kgco2eq"].iloc[0] == pytest.approx(impacts.gwp.value.central, rel=1e-9)
     assert indicator_column("energy", "Wh", per_1k_tokens=True) == "energy_per_1k_tokens_wh_mean"
     assert indicator_column("adpe", DEFAULT_UNITS["adpe"], "max") == "adpe_ugsbeq_max"
 
@@ -158,3 +159,20 @@ def test_every_model_over_100_token_counts_is_fast() -> None:
     elapsed = time.perf_counter() - start
     assert len(df) == len(get_registry().models) * 100
     assert elapsed < 3.0, f"compare('all', 100 token counts) took {elapsed:.2f} s"
+
+
+def test_input_tokens_methodology_and_central_columns() -> None:
+    df = compare(PAIRS[:2], [10, 100], input_tokens=[20_000, 0], cached_input_tokens=[5_000, 0])
+    assert list(df["input_tokens"]) == [20_000, 0, 20_000, 0]
+    assert list(df["cached_input_tokens"]) == [5_000, 0, 5_000, 0]
+    for (provider, model), rows in zip(PAIRS[:2], (df.iloc[:2], df.iloc[2:]), strict=True):
+        for (_, row), (prompt, cached, tokens) in zip(rows.iterrows(), ((20_000, 5_000, 10), (0, 0, 100)), strict=True):
+            impacts = estimate(provider, model, tokens, input_tokens=prompt, cached_input_tokens=cached)
+            assert isinstance(impacts.energy.value, RangeValue)
+            assert row["energy_wh_central"] == pytest.approx(impacts.energy.value.central * 1000, rel=1e-9)
+            assert row["energy_wh_min"] <= row["energy_wh_central"] <= row["energy_wh_max"]
+    reference = compare(PAIRS[:1], 10, input_tokens=20_000, methodology="ecologits")
+    assert reference["energy_wh_max"].iloc[0] < df["energy_wh_min"].iloc[0]
+    assert reference["energy_wh_central"].iloc[0] == pytest.approx(reference["energy_wh_mean"].iloc[0], rel=1e-12)
+    with pytest.raises(ValueError, match="methodology must be one of"):
+        compare(PAIRS[:1], 10, methodology="nope")

@@ -99,3 +99,47 @@ def test_compute_llm_impacts_composes_the_formulas(hardware: HardwareProfile, us
     assert result.usage_wcf == pytest.approx(it * (0.5 + 1.2 * usa_mix.wue))
     share = gpus / 8 * 5700 + gpus * 273
     assert result.embodied_gwp == pytest.approx(latency * share / (hardware.lifespan_s * 64))
+
+
+# -- prompt processing (prefill) --------------------------------------------------------------
+
+
+def test_prefill_tokens_exclude_cached_ones_and_never_go_negative() -> None:
+    assert llm.prefill_tokens(20_000, 5_000) == 15_000
+    assert llm.prefill_tokens(100, 100) == 0
+    assert llm.prefill_tokens(10, 30) == 0  # an inconsistent provider report never gives negative work
+    assert llm.prefill_tokens(np.array([10.0, 5.0]), np.array([3.0, 9.0])).tolist() == [7.0, 0.0]
+
+
+def test_prefill_flops_latency_and_gpu_energy() -> None:
+    flops = llm.prefill_flops(70.0, 20_000)
+    assert flops == pytest.approx(2 * 70e9 * 20_000)  # 2.8e15
+    latency = llm.prefill_latency(flops, 4.0, 989.4e12, 0.5)
+    assert latency == pytest.approx(2.8e15 / (4 * 989.4e12 * 0.5))
+    assert llm.prefill_gpu_energy(latency, 4.0, 0.7) == pytest.approx(latency / 3600 * 4 * 0.7)
+
+
+def test_compute_llm_impacts_adds_the_prompt(hardware: HardwareProfile, usa_mix: ElectricityMix) -> None:
+    common = dict(
+        active_parameters=70.0,
+        total_parameters=70.0,
+        output_tokens=10,
+        request_latency=math.inf,
+        hardware=hardware,
+        mix=usa_mix,
+        datacenter=Datacenter(pue=1.2, wue=0.5),
+        batch_size=64,
+    )
+    without = llm.compute_llm_impacts(**common)  # type: ignore[arg-type]
+    ignored = llm.compute_llm_impacts(**common, input_tokens=20_000)  # type: ignore[arg-type]
+    assert ignored == without  # no MFU: prompt processing is not counted (the reference methodology)
+    result = llm.compute_llm_impacts(**common, input_tokens=25_000, cached_input_tokens=5_000, prefill_mfu=0.5)  # type: ignore[arg-type]
+    gpus = 4.0
+    prompt_latency = 2 * 70e9 * 20_000 / (gpus * 989.4e12 * 0.5)
+    prompt_it = prompt_latency / 3600 * (gpus * 0.7 + 1.2 * gpus / 8)  # GPUs at full power + server share
+    assert result.prefill_latency == pytest.approx(prompt_latency)
+    assert result.latency == without.latency  # the generation time is unchanged
+    assert result.it_energy == pytest.approx(without.it_energy + prompt_it)
+    assert result.energy == pytest.approx(1.2 * (without.it_energy + prompt_it))
+    share = gpus / 8 * 5700 + gpus * 273
+    assert result.embodied_gwp == pytest.approx(without.embodied_gwp + prompt_latency * share / hardware.lifespan_s)

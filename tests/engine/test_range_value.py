@@ -106,3 +106,50 @@ def test_division_contains_every_quotient(a: RangeValue, b: RangeValue) -> None:
     for x in (a.min, a.max):
         for y in (b.min, b.max):
             assert quotient.min * (1 - 1e-12) <= x / y <= quotient.max * (1 + 1e-12)
+
+
+def test_central_value_is_kept_checked_and_serialised() -> None:
+    r = RangeValue(1, 9, central=2)
+    assert (r.central, r.mean, r.has_central) == (2.0, 5.0, True)
+    assert RangeValue(1, 9).central == 5.0 and not RangeValue(1, 9).has_central
+    assert repr(r) == "RangeValue(min=1.0, max=9.0, central=2.0)"
+    assert r != RangeValue(1, 9) and r == RangeValue(1.0, 9.0, 2.0)
+    assert pickle.loads(pickle.dumps(r)) == r
+    assert r.to_dict() == {"min": 1.0, "max": 9.0, "central": 2.0}
+    assert RangeValue(1, 9).to_dict() == {"min": 1.0, "max": 9.0}  # the JSON of ranges without one is unchanged
+    with pytest.raises(ValueError, match=r"central must lie in \[min, max\] = \[1.0, 9.0\], got 10.0"):
+        RangeValue(1, 9, central=10)
+    with pytest.raises(ValueError, match="NaN"):
+        RangeValue(1, 9, central=math.nan)
+
+
+def test_central_value_round_trips_through_pydantic_and_old_json_still_loads() -> None:
+    class Holder(BaseModel):
+        value: RangeValue
+
+    dumped = Holder(value=RangeValue(1, 9, central=2)).model_dump_json()
+    assert '"central":2.0' in dumped
+    assert Holder.model_validate_json(dumped).value == RangeValue(1, 9, central=2)
+    old = Holder.model_validate_json('{"value": {"min": 1, "max": 3}}').value
+    assert old == RangeValue(1, 3) and not old.has_central
+
+
+@given(ranges(positive), ranges(positive), st.floats(min_value=0, max_value=1), st.floats(min_value=0, max_value=1))
+def test_arithmetic_carries_the_central_value_inside_the_result(
+    a: RangeValue, b: RangeValue, ta: float, tb: float
+) -> None:
+    a = RangeValue(a.min, a.max, central=min(a.max, a.min + ta * a.width))
+    b = RangeValue(b.min, b.max, central=min(b.max, b.min + tb * b.width))
+    for result, expected in (
+        (a + b, a.central + b.central),
+        (a - b, a.central - b.central),
+        (a * b, a.central * b.central),
+        (a / b, a.central / b.central),
+        (a + 2.0, a.central + 2.0),
+        (3.0 * a, 3.0 * a.central),
+        (-a, -a.central),
+    ):
+        assert result.has_central
+        assert result.central == pytest.approx(expected, rel=1e-12)
+        assert result.min <= result.central <= result.max
+    assert not (RangeValue(1, 2) + RangeValue(3, 4)).has_central  # no explicit central in, none out

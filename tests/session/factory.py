@@ -10,7 +10,8 @@ from ecologits_like.records import RequestRecord
 
 T0 = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 
-#: A model with exact parameters (floats), one with ranges, and one that is unknown.
+#: A model with exact parameters (floats under the reference methodology, whose batch size is
+#: fixed), one with ranges, and one that is unknown.
 EXACT = ("openai", "gpt-oss-120b")
 RANGED = ("openai", "gpt-4o")
 UNKNOWN = ("openai", "gpt-unknown-model")
@@ -27,8 +28,11 @@ def make_record(
     labels: Mapping[str, str] | None = None,
     offset_s: float = 0.0,
     stream: bool = False,
+    methodology: str = "ecologits",
 ) -> RequestRecord:
-    impacts = estimate(provider, model, output_tokens, request_latency=latency, electricity_mix_zone=zone)
+    impacts = estimate(
+        provider, model, output_tokens, request_latency=latency, electricity_mix_zone=zone, methodology=methodology
+    )
     return RequestRecord(
         timestamp=T0 + timedelta(seconds=offset_s),
         provider=provider,

@@ -211,3 +211,12 @@ def test_progress_callback_and_missing_file(tmp_path: Path) -> None:
     assert seen[-1] == (path.stat().st_size, path.stat().st_size)
     with pytest.raises(OSError):
         load_records(tmp_path / "missing.jsonl")
+
+
+def test_central_values_survive_a_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "requests.jsonl"
+    record = make_record(*RANGED, methodology="ecologits-like")
+    write_records([record], path)
+    loaded = load_records(path).records[0].impacts.energy.value
+    assert isinstance(loaded, RangeValue) and loaded.has_central
+    assert loaded == record.impacts.energy.value

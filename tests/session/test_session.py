@@ -300,3 +300,17 @@ def test_summary_as_frame() -> None:
     assert frame["requests"].sum() == 2
     empty = session().summary(as_frame=True)
     assert len(empty) == 0 and "energy_kwh" in empty.columns
+
+
+def test_sums_keep_the_central_value_of_the_default_methodology() -> None:
+    with session() as s:
+        first = make_record(*EXACT, 100, methodology="ecologits-like")
+        second = make_record(*RANGED, 300, methodology="ecologits-like")
+        emit(first)
+        emit(second)
+    total = s.impacts.energy.value
+    parts = [first.impacts.energy.value, second.impacts.energy.value]
+    assert isinstance(total, RangeValue) and total.has_central
+    assert all(isinstance(p, RangeValue) and p.has_central for p in parts)
+    assert total.central == pytest.approx(math.fsum(p.central for p in parts), rel=1e-12)  # type: ignore[union-attr]
+    assert total.min <= total.central <= total.max

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ecologits_like._arguments import check_optional_str, check_overrides
 from ecologits_like._log import log_once
+from ecologits_like.impacts.methodology import DEFAULT_METHODOLOGY, check_methodology
 from ecologits_like.tracers import PROVIDERS, load_spec, sdk_installed
 from ecologits_like.tracers._core import TracerConfig, UnsupportedSDKError, state
 from ecologits_like.tracers._patching import instrument, instrumented, uninstrument_all
@@ -102,6 +103,7 @@ class EcoLogits:
         record_to: str | os.PathLike[str] | None = None,
         models_file: str | os.PathLike[str] | None = None,
         opentelemetry: bool | str | MeterProvider | OpenTelemetryExporter | None = None,
+        methodology: str = DEFAULT_METHODOLOGY,
         **overrides: Any,
     ) -> None:
         """Trace the given providers' SDKs; every response then carries ``impacts``.
@@ -124,6 +126,9 @@ class EcoLogits:
                 ``OpenTelemetryExporter``, or an ``http(s)`` OTLP/HTTP endpoint URL
                 (``http://collector:4318`` gets ``/v1/metrics``); ``False`` stops exporting,
                 ``None`` leaves the current setting. See :mod:`ecologits_like.exporters.opentelemetry`.
+            methodology: ``"ecologits-like"`` (default: output and uncached input tokens, batch size
+                as a band) or ``"ecologits"`` (the reference methodology exactly: output tokens only,
+                batch size 64), as for :func:`ecologits_like.estimate`.
             **overrides: ``datacenter_pue``, ``datacenter_wue``, ``hardware``, ``batch_size``.
 
         Calling ``init`` again never wraps twice: it replaces the settings and adds providers.
@@ -140,6 +145,7 @@ class EcoLogits:
         if record_to is not None and not isinstance(record_to, (str, os.PathLike)):
             raise TypeError(f"record_to must be a file path or None, got {record_to!r} ({type(record_to).__name__})")
         checked = check_overrides(overrides)
+        methodology = check_methodology(methodology)
         otel_target = None
         if opentelemetry is not None:
             from ecologits_like.exporters import opentelemetry as _otel
@@ -172,6 +178,7 @@ class EcoLogits:
                 hardware=checked.get("hardware"),
                 batch_size=checked.get("batch_size"),
                 providers=all_names,
+                methodology=methodology,
             )
             for name in names:
                 instrument(load_spec(name))

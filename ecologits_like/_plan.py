@@ -12,9 +12,9 @@ from functools import lru_cache
 from typing import Any
 
 from ecologits_like.impacts.compiled import CompiledScenario, compile_scenario
-from ecologits_like.impacts.compose import ScenarioInputs, scenario_inputs
+from ecologits_like.impacts.compose import ScenarioInputs, methodology_inputs, scenario_inputs
 from ecologits_like.impacts.llm import Datacenter, ElectricityMix, HardwareProfile
-from ecologits_like.impacts.methodology import DEFAULT_METHODOLOGY, methodology_inputs
+from ecologits_like.impacts.methodology import DEFAULT_METHODOLOGY
 from ecologits_like.impacts.output import ImpactsError, ImpactsOutput, ImpactsWarning
 from ecologits_like.impacts.range_value import ValueOrRange
 from ecologits_like.registry import ModelNotFoundError, Resolution, ZoneNotFoundError, get_registry

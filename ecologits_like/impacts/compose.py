@@ -9,9 +9,10 @@ from ecologits_like.impacts.llm import (
     ElectricityMix,
     HardwareProfile,
     RequestImpacts,
+    Spread,
     compute_llm_impacts,
 )
-from ecologits_like.impacts.methodology import DEFAULT_METHODOLOGY, check_methodology, methodology_inputs
+from ecologits_like.impacts.methodology import DEFAULT_METHODOLOGY, ECOLOGITS, check_methodology
 from ecologits_like.impacts.output import (
     GWP,
     PE,
@@ -26,7 +27,17 @@ from ecologits_like.impacts.output import (
 )
 from ecologits_like.impacts.range_value import RangeValue, ValueOrRange
 
-__all__ = ["ScenarioInputs", "bounds_of", "llm_impacts", "scenario_inputs", "to_output", "triple_of"]
+__all__ = [
+    "MethodologyInputs",
+    "ScenarioInputs",
+    "bounds_of",
+    "llm_impacts",
+    "methodology_inputs",
+    "scenario_inputs",
+    "spread_value",
+    "to_output",
+    "triple_of",
+]
 
 
 def bounds_of(value: ValueOrRange) -> tuple[float, float]:
@@ -41,6 +52,34 @@ def triple_of(value: ValueOrRange) -> tuple[float, float, float]:
     if isinstance(value, RangeValue):
         return value.min, value.central, value.max
     return value, value, value
+
+
+def spread_value(spread: Spread) -> ValueOrRange:
+    """A data band as the engine's value: a float when it is exact, else a range with its central value."""
+    if spread.min == spread.max:
+        return spread.min
+    return RangeValue(spread.min, spread.max, spread.central)
+
+
+class MethodologyInputs(NamedTuple):
+    """What a methodology feeds the engine besides the model and datacenter figures."""
+
+    batch_size: ValueOrRange  # requests decoded together
+    prefill_mfu: ValueOrRange | None  # None: prompt processing is not counted
+    central: bool  # whether ranges carry the central scenario's value
+
+
+def methodology_inputs(
+    methodology: str, hardware: HardwareProfile, batch_size: ValueOrRange | None = None
+) -> MethodologyInputs:
+    """The batch size, prompt-processing efficiency and central-value rule of ``methodology``.
+
+    ``batch_size`` overrides the methodology's batch size (a number fixes it, a range replaces the band).
+    """
+    if methodology == ECOLOGITS:
+        return MethodologyInputs(hardware.batch_size if batch_size is None else batch_size, None, False)
+    batch = spread_value(hardware.batch_size_range) if batch_size is None else batch_size
+    return MethodologyInputs(batch, spread_value(hardware.prefill_mfu), True)
 
 
 class ScenarioInputs(NamedTuple):

@@ -316,6 +316,8 @@ def prefill_tokens(input_tokens: Number, cached_input_tokens: Number) -> Number:
     """
     fresh = input_tokens - cached_input_tokens
     if _is_array(fresh):
+        import numpy as np
+
         return np.maximum(fresh, 0.0)
     return fresh if fresh > 0 else 0.0
 

@@ -6,25 +6,14 @@
   with every uncertain input at its central value.
 * ``"ecologits"``: the published EcoLogits LLM-inference methodology exactly: output tokens only,
   batch size fixed (64 unless overridden); reproduces the ``ecologits`` package to 1e-9.
+
+This module only names them (it imports nothing, so that tracing stays cheap to start); what each
+one feeds the engine is :func:`ecologits_like.impacts.compose.methodology_inputs`.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-from ecologits_like.impacts.llm import HardwareProfile, Spread
-from ecologits_like.impacts.range_value import RangeValue, ValueOrRange
-
-__all__ = [
-    "DEFAULT_METHODOLOGY",
-    "ECOLOGITS",
-    "ECOLOGITS_LIKE",
-    "METHODOLOGIES",
-    "MethodologyInputs",
-    "check_methodology",
-    "methodology_inputs",
-    "spread_value",
-]
+__all__ = ["DEFAULT_METHODOLOGY", "ECOLOGITS", "ECOLOGITS_LIKE", "METHODOLOGIES", "check_methodology"]
 
 ECOLOGITS_LIKE = "ecologits-like"
 ECOLOGITS = "ecologits"
@@ -45,31 +34,3 @@ def check_methodology(value: object) -> str:
     if value not in METHODOLOGIES:
         raise ValueError(f"methodology must be one of {accepted}, got {value!r}")
     return value
-
-
-def spread_value(spread: Spread) -> ValueOrRange:
-    """A data band as the engine's value: a float when it is exact, else a range with its central value."""
-    if spread.min == spread.max:
-        return spread.min
-    return RangeValue(spread.min, spread.max, spread.central)
-
-
-class MethodologyInputs(NamedTuple):
-    """What a methodology feeds the engine besides the model and datacenter figures."""
-
-    batch_size: ValueOrRange  # requests decoded together
-    prefill_mfu: ValueOrRange | None  # None: prompt processing is not counted
-    central: bool  # whether ranges carry the central scenario's value
-
-
-def methodology_inputs(
-    methodology: str, hardware: HardwareProfile, batch_size: ValueOrRange | None = None
-) -> MethodologyInputs:
-    """The batch size, prompt-processing efficiency and central-value rule of ``methodology``.
-
-    ``batch_size`` overrides the methodology's batch size (a number fixes it, a range replaces the band).
-    """
-    if methodology == ECOLOGITS:
-        return MethodologyInputs(hardware.batch_size if batch_size is None else batch_size, None, False)
-    batch = spread_value(hardware.batch_size_range) if batch_size is None else batch_size
-    return MethodologyInputs(batch, spread_value(hardware.prefill_mfu), True)

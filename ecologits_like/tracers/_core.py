@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ecologits_like._log import log_once, logger
+from ecologits_like.impacts.methodology import DEFAULT_METHODOLOGY
 
 if TYPE_CHECKING:
     from ecologits_like import _sinks
@@ -53,6 +54,7 @@ def _import_engine() -> None:
     from ecologits_like.records import RequestRecord
 
     _engine_imported = True
+
 
 __all__ = [
     "FINAL",
@@ -240,8 +242,9 @@ class TracerConfig:
     datacenter_pue: ValueOrRange | None = None
     datacenter_wue: ValueOrRange | None = None
     hardware: str | None = None
-    batch_size: int | None = None
+    batch_size: ValueOrRange | None = None
     providers: tuple[str, ...] = field(default=())
+    methodology: str = DEFAULT_METHODOLOGY
 
 
 class _State:
@@ -505,7 +508,7 @@ class Call:
             resolved = None
             zone = config.electricity_mix_zone
         else:
-            impacts = estimate_from_plan(plan, tokens, latency)
+            impacts = estimate_from_plan(plan, tokens, latency, tally.input_tokens, tally.cached_input_tokens)
             if tally.approximation is not None:
                 approximated = ImpactsWarning(code="output-tokens-approximated", message=tally.approximation)
                 impacts = impacts.model_copy(update={"warnings": [*impacts.warnings, approximated]})
@@ -555,6 +558,7 @@ class Call:
             config.datacenter_wue,
             config.hardware,
             config.batch_size,
+            config.methodology,
         )
 
     def tracer_error(self, where: str, exc: BaseException) -> ImpactsOutput:

@@ -38,7 +38,8 @@ def _write(tmp_path: Path, *models: dict[str, Any], name: str = "models.json") -
 
 
 def _energy(provider: str, model: str, tokens: int = 400) -> Any:
-    impacts = estimate(provider, model, tokens)
+    # The reference methodology (fixed batch size): sizes alone order the figures, ranges stay apart.
+    impacts = estimate(provider, model, tokens, methodology="ecologits")
     assert not impacts.errors, impacts.errors
     assert impacts.energy is not None
     return impacts.energy.value
@@ -259,5 +260,12 @@ def test_a_traced_call_to_a_private_model_is_estimated() -> None:
     assert record.model_resolved == "acme-private-7b"
     assert record.model_returned == "acme-private-7b-2025-01-01"
     assert not response.impacts.errors
-    expected = estimate("openai", "acme-private-7b", record.output_tokens, request_latency=record.latency_s)
+    expected = estimate(
+        "openai",
+        "acme-private-7b",
+        record.output_tokens,
+        request_latency=record.latency_s,
+        input_tokens=record.input_tokens or 0,
+        cached_input_tokens=record.cached_input_tokens or 0,
+    )
     assert response.impacts.energy == expected.energy

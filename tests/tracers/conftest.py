@@ -177,6 +177,8 @@ def assert_matches_estimate(record: RequestRecord, impacts: Any = None) -> None:
         record.output_tokens,
         request_latency=record.latency_s,
         electricity_mix_zone=record.zone,
+        input_tokens=record.input_tokens or 0,
+        cached_input_tokens=record.cached_input_tokens or 0,
     )
     assert not record.impacts.errors
     assert record.impacts.energy == expected.energy

@@ -12,7 +12,7 @@ from anthropic.resources.messages.messages import AsyncMessages, Messages
 from openai.resources.chat.completions.completions import AsyncCompletions, Completions
 from openai.resources.responses.responses import Responses
 
-from ecologits_like import EcoLogits
+from ecologits_like import EcoLogits, estimate
 from ecologits_like.tracers import PROVIDERS
 from tests.tracers.conftest import FakeAPI, async_openai_client, only, openai_client, run
 
@@ -104,3 +104,36 @@ def test_threads_and_tasks_see_the_same_instrumentation(api: FakeAPI, records: l
 
     assert all(i.energy is not None for i in run(many()))
     assert len(records) == 24 and {r.zone for r in records} == {"FRA"}
+
+
+def test_init_methodology_reaches_traced_calls(api: FakeAPI, records: list[Any]) -> None:
+    api.chat_file = "chat_completion_reasoning.json"  # 1,843 prompt tokens, 1,536 of them cached
+    EcoLogits.init(providers=["openai"], methodology="ecologits")
+    reference = openai_client(api).chat.completions.create(model="o3-mini", messages=MESSAGES).impacts
+    EcoLogits.init(providers=["openai"])
+    default = openai_client(api).chat.completions.create(model="o3-mini", messages=MESSAGES).impacts
+    first, second = records
+    assert (first.input_tokens, first.cached_input_tokens) == (second.input_tokens, second.cached_input_tokens)
+    assert first.input_tokens == 1843 and first.cached_input_tokens == 1536
+    expected = {
+        methodology: estimate(
+            "openai",
+            first.model_returned or "o3-mini",
+            first.output_tokens,
+            request_latency=record.latency_s,
+            input_tokens=1843,
+            cached_input_tokens=1536,
+            methodology=methodology,
+        )
+        for methodology, record in (("ecologits", first), ("ecologits-like", second))
+    }
+    assert reference.energy == expected["ecologits"].energy
+    assert default.energy == expected["ecologits-like"].energy
+    assert not reference.energy.value.has_central and default.energy.value.has_central
+    assert EcoLogits.config().methodology == "ecologits-like"  # type: ignore[union-attr]
+
+
+def test_init_rejects_an_unknown_methodology() -> None:
+    with pytest.raises(ValueError, match="methodology must be one of 'ecologits-like', 'ecologits', got 'reference'"):
+        EcoLogits.init(providers=["openai"], methodology="reference")
+    assert EcoLogits.config() is None

@@ -196,3 +196,28 @@ def test_layout_is_located_and_an_unknown_one_is_named(monkeypatch: pytest.Monke
     assert "mistralai" not in EcoLogits.instrumented_providers()
     assert "openai" in EcoLogits.instrumented_providers()
     assert LAYOUTS[0][0] == "mistralai.client.chat"
+
+
+def test_magistral_thinking_tokens_are_generated_tokens(api: MistralAPI, records: list[Any]) -> None:
+    # Magistral answers with a "thinking" content chunk; Mistral's usage.completion_tokens counts the
+    # thinking tokens (the API reports no separate reasoning count, so the record has none).
+    api.override = lambda _: httpx2.Response(200, json=wire_json("mistral_magistral_chat.json"))
+    EcoLogits.init(providers=["mistralai"])
+    response = client(api).chat.complete(model="magistral-medium-latest", messages=MESSAGES)
+    assert response.choices[0].message.content[0].type == "thinking"  # type: ignore[index,union-attr]
+    record = only(records)
+    assert record.model_resolved == "magistral-medium-2509"
+    assert record.output_tokens == 486 and record.input_tokens == 21 and record.reasoning_tokens is None
+    assert_matches_estimate(record, response.impacts)
+
+
+def test_magistral_stream_without_usage_counts_thinking_deltas(api: MistralAPI, records: list[Any]) -> None:
+    api.override = lambda _: httpx2.Response(
+        200, content=wire("mistral_magistral_stream_no_usage.sse"), headers={"content-type": "text/event-stream"}
+    )
+    EcoLogits.init(providers=["mistralai"])
+    with client(api).chat.stream(model="magistral-medium-latest", messages=MESSAGES) as stream:
+        events = list(stream)
+    assert len(events) == 6
+    record = only(records)
+    assert record.output_tokens == 5  # three thinking deltas and two answer deltas, about one token each

@@ -210,7 +210,7 @@ def _ratio(comparison: Comparison) -> str:
 def render(rows: Sequence[dict[str, Any]], comparisons: dict[str, Comparison | None]) -> str:
     """The generated part of the page: the table, then one paragraph per row."""
     with_reference = any(c is not None and c.reference is not None for c in comparisons.values())
-    header = ["#", "Source", "Model, hardware", "Request", "Boundary", "Published", "Ours"]
+    header = ["#", "Source", "Model, hardware", "Request", "Boundary", "Published", "Ours (default)"]
     if with_reference:
         header.append('Ours, `methodology="ecologits"`')
     header += ["Ours / published", "Verdict"]

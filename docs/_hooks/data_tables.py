@@ -48,7 +48,9 @@ def hardware() -> str:
                 f"{_num(h.gpu_embodied.gwp)} / {_num(h.gpu_embodied.adpe)} / {_num(h.gpu_embodied.pe)}",
                 f"{_num(h.server_embodied.gwp)} / {_num(h.server_embodied.adpe)} / {_num(h.server_embodied.pe)}",
                 _num(h.lifespan_s / (365 * 24 * 3600)),
-                str(h.batch_size),
+                f"{h.batch_size} (band {_num(h.batch_size_range.min)}–{_num(h.batch_size_range.max)})",
+                f"{_num(h.gpu_peak_flops / 1e12)} TFLOP/s, {_num(h.gpu_power_kw)} kW, MFU "
+                f"{_num(h.prefill_mfu.min)}–{_num(h.prefill_mfu.max)} ({_num(h.prefill_mfu.central)})",
             ]
         )
     header = [
@@ -58,7 +60,8 @@ def hardware() -> str:
         "GPU embodied gwp / adpe / pe",
         "server embodied (excl. GPUs)",
         "lifespan (years)",
-        "batch",
+        "batch (reference; band of ours)",
+        "prompt processing: peak, GPU power, MFU (central)",
     ]
     return _table(header, rows)
 

@@ -32,7 +32,16 @@ def read_json(source: Traversable | Path, label: str) -> Any:
         text = source.read_text(encoding="utf-8")
     except OSError as exc:
         raise DataFileError(f"{label}: cannot be read ({exc})") from exc
+    def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        # json.loads keeps the last of two equal keys: an entry listed twice would silently win.
+        table: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in table:
+                raise DataFileError(f"{label}: key {key!r} appears twice in the same object")
+            table[key] = value
+        return table
+
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=unique_keys)
     except json.JSONDecodeError as exc:
         raise DataFileError(f"{label}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc

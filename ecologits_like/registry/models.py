@@ -417,6 +417,11 @@ def load_models(source: Traversable | Path | None = None) -> ModelRegistry:
     path = source if source is not None else data_file("models.json")
     label = str(path) if source is not None else "data/models.json"
     models = parse_models(read_json(path, label), label)
+    seen: set[tuple[str, str]] = set()
+    for model in models:  # a second entry of the same name would silently shadow the first
+        if (model.provider, model.name) in seen:
+            raise DataFileError(f"{label}: model {model.provider}/{model.name} is listed twice")
+        seen.add((model.provider, model.name))
     try:
         return ModelRegistry(models)
     except ValueError as exc:

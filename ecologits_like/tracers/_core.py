@@ -375,15 +375,16 @@ class Call:
         latency = time.perf_counter() - self.start
         try:
             types = state.sdk_types(self.provider)
-            if types is not None:
-                if isinstance(response, types.streams):
-                    return self.wrap_stream(response)
-                if isinstance(response, types.async_streams):
-                    return self.wrap_stream(response)
-                if isinstance(response, types.raw):
-                    return self._hook_raw(response, is_async=False)
-                if isinstance(response, types.async_raw):
-                    return self._hook_raw(response, is_async=True)
+            if types is None:  # uninstrumented while the request was in flight: leave it untouched
+                return response
+            if isinstance(response, types.streams):
+                return self.wrap_stream(response)
+            if isinstance(response, types.async_streams):
+                return self.wrap_stream(response)
+            if isinstance(response, types.raw):
+                return self._hook_raw(response, is_async=False)
+            if isinstance(response, types.async_raw):
+                return self._hook_raw(response, is_async=True)
             try:
                 self.tally = self.shape.extract(response)
             except Exception as exc:

@@ -38,10 +38,12 @@ def estimate_from_plan(
         prompt = float(prefill_tokens(input_tokens, cached_input_tokens or 0))
     low = evaluate(plan.low, output_tokens, request_latency, prompt)
     high = plan.high
+    # The arithmetic now; the fourteen output models when first read (see ImpactsOutput.deferred).
     if high is None:
-        return to_output(low, None, list(plan.warnings))
+        return ImpactsOutput.deferred(to_output, low, None, list(plan.warnings))
     central = plan.central
-    return to_output(
+    return ImpactsOutput.deferred(
+        to_output,
         low,
         evaluate(high, output_tokens, request_latency, prompt),
         list(plan.warnings),

@@ -155,3 +155,51 @@ def test_lazy_public_names_are_the_functions() -> None:
     assert ecologits_like.compare.__name__ == "compare" and ecologits_like.estimate_grid.__name__ == "estimate_grid"
     assert ecologits_like.ImpactsOutput is ImpactsOutput
     assert set(ecologits_like.__all__) <= set(dir(ecologits_like))
+
+
+def _chat_completion_client() -> Any:
+    import openai
+
+    body = json.dumps(
+        {
+            "id": "chatcmpl-1",
+            "object": "chat.completion",
+            "created": 1,
+            "model": "gpt-4o-mini-2024-07-18",
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": "Hi!"}, "finish_reason": "stop"}
+            ],
+            "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
+        }
+    ).encode()
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, content=body, headers={"content-type": "application/json"})
+
+    return openai.OpenAI(
+        api_key="sk-test", http_client=httpx2.Client(transport=httpx2.MockTransport(handler)), max_retries=0
+    )
+
+
+def test_traced_call_builds_the_output_only_when_read() -> None:
+    client = _chat_completion_client()
+    get_plan("openai", "gpt-4o-mini")
+    EcoLogits.init(providers=["openai"])
+    try:
+
+        def call() -> Any:
+            return client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+
+        call()  # warm-up: the first call imports the engine
+        responses: list[Any] = []
+        counts = _count_calls(lambda: responses.append(call()), lambda f: f.startswith(PACKAGE))
+        read = _count_calls(lambda: responses[0].impacts.energy, lambda f: f.startswith(PACKAGE))
+    finally:
+        EcoLogits.uninstrument()
+    built = [k for k in counts if k.endswith((":to_output", ":of", ":fast_construct"))]
+    assert built == [], built
+    # Today about 30 calls into ecologits_like per traced call (wrapper, start, Call, extract, finish,
+    # plan lookup, three scenario evaluations, prompt tokens, deferred output, attach, the session
+    # module's sink once imported): a regression adding per-call work shows here.
+    assert sum(counts.values()) <= 36, " ".join(sorted(k.rsplit("/", 1)[-1] for k in counts))
+    assert any(k.endswith(":to_output") for k in read) and responses[0].impacts.energy.value > 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,7 +15,10 @@ _M = TypeVar("_M", bound=BaseModel)
 # The slot descriptors pydantic's BaseModel declares; calling their ``__set__`` directly skips the
 # frozen model's ``__setattr__`` and the attribute lookup that ``object.__setattr__`` would redo.
 _new = object.__new__
+_get_dict = BaseModel.__dict__["__dict__"].__get__
 _set_dict = BaseModel.__dict__["__dict__"].__set__
+_get_private = BaseModel.__dict__["__pydantic_private__"].__get__
+_get_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__get__
 _set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
@@ -200,6 +204,16 @@ class ImpactsError(_Notice):
     """Why an estimate could not be made (e.g. an unknown model)."""
 
 
+class _Deferred:
+    """How to build a deferred :class:`ImpactsOutput`'s fields; held in its private slot until then."""
+
+    __slots__ = ("args", "build")
+
+    def __init__(self, build: Callable[..., ImpactsOutput], args: tuple[Any, ...]) -> None:
+        self.build = build
+        self.args = args
+
+
 class ImpactsOutput(BaseModel):
     """The environmental impacts of one request (or the sum of several).
 
@@ -244,3 +258,61 @@ class ImpactsOutput(BaseModel):
             warnings=list(warnings or []),
             errors=list(errors),
         )
+
+    # -- deferred construction ------------------------------------------------------------------
+    # An estimate is fourteen models and up to eleven ranges: most of the cost of a traced call.
+    # ``deferred`` returns an output whose fields are built the first time anything reads them
+    # (an attribute, ``model_dump``, ``==``, ``repr``, pickling, copying...). Until then its
+    # ``__dict__`` slot is empty and the builder waits in ``__pydantic_private__`` (unused by this
+    # model); every way in goes through ``__dict__`` (a property below), ``__getattr__`` (fields
+    # missing from the empty slot) or the overrides that read the private slot first.
+
+    @classmethod
+    def deferred(cls, build: Callable[..., ImpactsOutput], *args: Any) -> ImpactsOutput:
+        """An output equal to ``build(*args)``, built when first read (``build`` must not depend on time)."""
+        obj = _new(cls)
+        _set_dict(obj, {})
+        _set_fields_set(obj, _FIELDS_SETS.get(cls) or _fields_set(cls))
+        _set_extra(obj, None)
+        _set_private(obj, _Deferred(build, args))
+        return obj
+
+    def _materialize(self) -> None:
+        pending = _get_private(self)
+        if type(pending) is not _Deferred:
+            return
+        try:
+            built = pending.build(*pending.args)
+        except Exception as exc:  # never raise from reading an attribute: say it in errors
+            built = ImpactsOutput.failed(
+                ImpactsError(code="estimate-failed", message=f"{type(exc).__name__}: {exc}")
+            )
+        _set_dict(self, built.__dict__)  # a throwaway object: take its dict over
+        _set_fields_set(self, _get_fields_set(built))
+        _set_private(self, None)
+
+    @property
+    def __dict__(self) -> dict[str, Any]:
+        if _get_private(self) is not None:
+            self._materialize()
+        return _get_dict(self)  # type: ignore[no-any-return]
+
+    @__dict__.setter
+    def __dict__(self, value: dict[str, Any]) -> None:  # pydantic's copy and unpickling set it
+        _set_dict(self, value)
+
+    def __getattr__(self, name: str) -> Any:
+        if type(_get_private(self)) is _Deferred:
+            self._materialize()
+            return getattr(self, name)
+        return super().__getattr__(name)  # type: ignore[misc]
+
+    def __eq__(self, other: object) -> bool:
+        self._materialize()
+        if isinstance(other, ImpactsOutput):
+            other._materialize()
+        return super().__eq__(other)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        self._materialize()
+        return super().__getstate__()

@@ -305,6 +305,10 @@ class AsideImpacts:
             raise AttributeError(f"{type(obj).__name__!r} object has no attribute 'impacts'") from None
 
 
+#: The classes ``_patching`` gave an :class:`AsideImpacts` ``impacts`` attribute.
+aside_types: dict[type, AsideImpacts] = {}
+
+
 def attach(obj: object, impacts: ImpactsOutput) -> bool:
     """Put ``impacts`` on ``obj`` without touching what it serialises to.
 
@@ -315,10 +319,12 @@ def attach(obj: object, impacts: ImpactsOutput) -> bool:
     Classes patched with an :class:`AsideImpacts` keep the impacts beside the instance instead.
     """
     try:
-        aside = getattr(type(obj), "impacts", None)
-        if isinstance(aside, AsideImpacts):
-            aside.put(obj, impacts)
-            return True
+        if aside_types:  # (a dict lookup per base class: cheaper than getattr on a pydantic class)
+            for klass in type(obj).__mro__:
+                aside = aside_types.get(klass)
+                if aside is not None:
+                    aside.put(obj, impacts)
+                    return True
         object.__setattr__(obj, "impacts", impacts)
     except Exception as exc:  # an object without __dict__: nothing to attach to
         log_once(
@@ -336,6 +342,18 @@ def _failed(code: str, message: str) -> ImpactsOutput:
     if not _engine_imported:
         _import_engine()
     return ImpactsOutput.failed(ImpactsError(code=code, message=message))
+
+
+def _with_warning(impacts: ImpactsOutput, code: str, message: str) -> ImpactsOutput:
+    return impacts.model_copy(update={"warnings": [*impacts.warnings, ImpactsWarning(code=code, message=message)]})
+
+
+def _tracer_error(provider: str, where: str, exc: BaseException) -> ImpactsOutput:
+    message = f"ecologits_like tracer failed ({provider}, {where}): {type(exc).__name__}: {exc}"
+    log_once(f"tracer:{provider}:{where}:{type(exc).__name__}", "%s", message)
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug("tracer failure details", exc_info=exc)
+    return _failed("tracer-error", message)
 
 
 def _is_omitted(value: object) -> bool:
@@ -357,7 +375,7 @@ class Call:
         self.shape = shape
         self.requested = requested if isinstance(requested, str) else None
         self.tally = Tally()
-        self.timestamp = datetime.now(UTC)
+        self.timestamp = time.time()  # a datetime only if a record is emitted
         self.start = time.perf_counter()
         self._done = False
         self._raw_result: Any = None
@@ -365,7 +383,7 @@ class Call:
 
     def restart_clock(self) -> None:
         """For requests made later than the call that described them (stream managers)."""
-        self.timestamp = datetime.now(UTC)
+        self.timestamp = time.time()
         self.start = time.perf_counter()
 
     # -- complete responses -------------------------------------------------------------------
@@ -509,10 +527,12 @@ class Call:
             resolved = None
             zone = config.electricity_mix_zone
         else:
+            # The output models are built when first read (see ImpactsOutput.deferred).
             impacts = estimate_from_plan(plan, tokens, latency, tally.input_tokens, tally.cached_input_tokens)
             if tally.approximation is not None:
-                approximated = ImpactsWarning(code="output-tokens-approximated", message=tally.approximation)
-                impacts = impacts.model_copy(update={"warnings": [*impacts.warnings, approximated]})
+                impacts = ImpactsOutput.deferred(
+                    _with_warning, impacts, "output-tokens-approximated", tally.approximation
+                )
             resolved = plan.resolution.model.name
             zone = plan.mix.zone
         return self._deliver(impacts, latency, stream, partial, resolved, zone)
@@ -533,7 +553,7 @@ class Call:
         returned = tally.model or None
         return _sinks.deliver(
             RequestRecord(
-                timestamp=self.timestamp,
+                timestamp=datetime.fromtimestamp(self.timestamp, UTC),
                 provider=self.provider,
                 model_requested=self.requested or returned or "",
                 output_tokens=tally.tokens,
@@ -564,11 +584,7 @@ class Call:
 
     def tracer_error(self, where: str, exc: BaseException) -> ImpactsOutput:
         """Log a failure of ours once and turn it into an output with errors."""
-        message = f"ecologits_like tracer failed ({self.provider}, {where}): {type(exc).__name__}: {exc}"
-        log_once(f"tracer:{self.provider}:{where}:{type(exc).__name__}", "%s", message)
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("tracer failure details", exc_info=exc)
-        return _failed("tracer-error", message)
+        return _tracer_error(self.provider, where, exc)
 
 
 def is_omitted(value: object) -> bool:

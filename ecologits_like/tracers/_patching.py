@@ -28,7 +28,7 @@ from typing import Any
 import wrapt
 
 from ecologits_like._log import log_once
-from ecologits_like.tracers._core import AsideImpacts, Call, ProviderSpec, Target, attach, state
+from ecologits_like.tracers._core import AsideImpacts, Call, ProviderSpec, Target, aside_types, attach, state
 
 __all__ = ["instrument", "instrumented", "uninstrument_all"]
 
@@ -196,7 +196,12 @@ def _patch_one(spec: ProviderSpec, target: Target, module: ModuleType) -> tuple[
     if target.role in ("impacts_property", "impacts_aside"):
         if attr in cls.__dict__ or hasattr(cls, attr):
             return None  # the SDK has its own attribute of that name: leave it alone
-        setattr(cls, attr, _impacts_property(spec) if target.role == "impacts_property" else AsideImpacts())
+        if target.role == "impacts_property":
+            setattr(cls, attr, _impacts_property(spec))
+        else:
+            aside = AsideImpacts()
+            setattr(cls, attr, aside)
+            aside_types[cls] = aside
     else:
         if original is _MISSING:
             original_value = getattr(cls, attr, _MISSING)
@@ -262,6 +267,8 @@ def instrument(spec: ProviderSpec) -> None:
 
 def _restore(key: tuple[type, str]) -> None:
     cls, attr = key
+    if isinstance(cls.__dict__.get(attr), AsideImpacts):
+        aside_types.pop(cls, None)
     original = _originals.pop(key, _MISSING)
     if original is _MISSING:
         if attr in cls.__dict__:

@@ -27,6 +27,8 @@ def _describe(value: object) -> str:
 
 def check_tokens(name: str, value: object) -> int:
     """A non-negative whole token count."""
+    if type(value) is int and value >= 0:  # the common case, without the abstract-class checks below
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be a non-negative integer, got {_describe(value)}")
     count = int(value)

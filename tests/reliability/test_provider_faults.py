@@ -24,10 +24,12 @@ import anthropic
 import httpx2
 import openai
 import pytest
+from huggingface_hub import InferenceClient
 
 from ecologits_like import EcoLogits
 from ecologits_like.records import RequestRecord
 from ecologits_like.session import Session
+from tests.reliability.kit import HF_MODEL, Apis
 from tests.tracers.conftest import (
     FakeAPI,
     anthropic_client,
@@ -35,6 +37,8 @@ from tests.tracers.conftest import (
     openai_client,
     wire,
 )
+from tests.tracers.test_cohere import v2
+from tests.tracers.test_mistralai import client as mistral_client
 
 MESSAGES = [{"role": "user", "content": "Hello"}]
 REPO = Path(__file__).resolve().parents[2]
@@ -422,3 +426,45 @@ def test_stream_abandoned_at_interpreter_exit_adds_no_noise(tmp_path: Path) -> N
     written = tmp_path / "r.jsonl"
     lines = written.read_text().splitlines() if written.exists() else []
     assert all(json.loads(line)["partial"] for line in lines)  # anything written is honest
+
+
+# -- the other providers: a stream whose connection drops after a few events ------------------------------
+
+
+def _dropping(name: str, keep: int, error: BaseException, module: Any) -> Any:
+    blocks = _sse_blocks(name)
+    return module.Response(200, content=_cut_after(blocks, keep, error), headers={"content-type": "text/event-stream"})
+
+
+def _read_all(stream: Any) -> tuple[list[str], type[BaseException] | None]:
+    chunks, error = _read_until_error(stream)
+    return [repr(c) for c in chunks], type(error) if error is not None else None
+
+
+@pytest.mark.parametrize("provider", ["mistralai", "huggingface_hub", "cohere"])
+def test_other_providers_stream_dropped_mid_way(provider: str, apis: Apis, records: list[RequestRecord]) -> None:
+    import httpx
+
+    def run() -> tuple[list[str], type[BaseException] | None]:
+        if provider == "mistralai":
+            apis.mistral.override = lambda request: _dropping(
+                "mistral_stream.sse", 4, httpx2.RemoteProtocolError("peer closed connection"), httpx2
+            )
+            return _read_all(mistral_client(apis.mistral).chat.stream(model="mistral-small-latest", messages=MESSAGES))
+        if provider == "huggingface_hub":
+            apis.hub.override = lambda request: _dropping(
+                "hf_chat_stream.sse", 4, httpx2.RemoteProtocolError("peer closed connection"), httpx2
+            )
+            client = InferenceClient(token="hf_test")
+            return _read_all(client.chat_completion(MESSAGES, model=HF_MODEL, stream=True))
+        apis.cohere.override = lambda request: _dropping(
+            "cohere_v2_stream.sse", 5, httpx.RemoteProtocolError("peer closed connection"), httpx
+        )
+        return _read_all(v2(apis.cohere).chat_stream(model="command-a-03-2025", messages=MESSAGES))
+
+    bare = run()
+    EcoLogits.init(providers=[provider])
+    traced = run()
+    assert traced == bare and traced[1] is not None and traced[0]  # same chunks, then the same exception
+    assert len(records) == 1 and records[0].partial and records[0].stream
+    assert 0 < records[0].output_tokens <= len(traced[0])

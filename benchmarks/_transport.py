@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -257,5 +258,80 @@ def clients(handler: Callable[[httpx2.Request], httpx2.Response]) -> tuple[Any, 
     )
     ant = anthropic.Anthropic(
         api_key="sk-ant-bench", http_client=httpx2.Client(transport=httpx2.MockTransport(handler)), max_retries=0
+    )
+    return oai, ant
+
+
+# -- Mistral, Cohere, Hugging Face: the wire bodies the tracer tests use -------------------------------
+
+WIRE = Path(__file__).resolve().parents[1] / "tests" / "tracers" / "wire"
+
+
+def _wire(name: str) -> bytes:
+    return (WIRE / name).read_bytes()
+
+
+class OtherServer:
+    """Answers Mistral ``/v1/chat/completions``, Cohere ``/v2/chat`` and the HF router's chat completions."""
+
+    def __init__(self) -> None:
+        self.mistral = _wire("mistral_chat.json")
+        self.cohere = _wire("cohere_v2_chat.json")
+        self.hf = _wire("hf_chat.json")
+
+    def httpx2(self, request: httpx2.Request) -> httpx2.Response:
+        host, path = request.url.host, request.url.path
+        if host == "api.mistral.ai" and path == "/v1/chat/completions":
+            return _json(self.mistral, "x-request-id")
+        if host == "router.huggingface.co" and path == "/v1/chat/completions":
+            return _json(self.hf, "x-request-id")
+        return httpx2.Response(404, json={"error": f"no route {host}{path}"})
+
+    def httpx(self, request: Any) -> Any:
+        import httpx
+
+        if request.url.path == "/v2/chat":
+            return httpx.Response(200, content=self.cohere, headers={"content-type": "application/json"})
+        return httpx.Response(404, json={"message": f"no route {request.url.path}"})
+
+
+def other_clients(server: OtherServer) -> tuple[Any, Any, Any]:
+    """Real ``mistralai.Mistral``, ``cohere.ClientV2`` (over ``httpx``) and ``huggingface_hub.InferenceClient``."""
+    import cohere
+    import httpx
+    from huggingface_hub import InferenceClient, set_client_factory
+    from mistralai.client import Mistral
+
+    mistral = Mistral(
+        api_key="bench",
+        server_url="https://api.mistral.ai",
+        client=httpx2.Client(transport=httpx2.MockTransport(server.httpx2)),
+        retry_config=None,
+    )
+    co = cohere.ClientV2(
+        api_key="co-bench",
+        base_url="https://api.cohere.com",
+        httpx_client=httpx.Client(transport=httpx.MockTransport(server.httpx)),
+        max_retries=0,
+    )
+    set_client_factory(lambda: httpx2.Client(transport=httpx2.MockTransport(server.httpx2)))
+    return mistral, co, InferenceClient(token="hf_bench")
+
+
+def async_clients(handler: Callable[[httpx2.Request], httpx2.Response]) -> tuple[Any, Any]:
+    """``openai.AsyncOpenAI`` and ``anthropic.AsyncAnthropic`` over the same in-process handler."""
+    import anthropic
+    import openai
+
+    async def answer(request: httpx2.Request) -> httpx2.Response:
+        return handler(request)
+
+    oai = openai.AsyncOpenAI(
+        api_key="sk-bench", http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(answer)), max_retries=0
+    )
+    ant = anthropic.AsyncAnthropic(
+        api_key="sk-ant-bench",
+        http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(answer)),
+        max_retries=0,
     )
     return oai, ant

@@ -53,6 +53,8 @@ def check_latency(value: object) -> float:
     """Request latency in seconds: ``None`` (unknown, treated as infinite) or a number >= 0."""
     if value is None:
         return math.inf
+    if type(value) is float and value >= 0:  # the common case (NaN fails the comparison)
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"request_latency must be a number of seconds >= 0 or None, got {_describe(value)}")
     latency = float(value)

@@ -31,19 +31,28 @@ def estimate_from_plan(
     """Run the engine for a resolved plan (arguments already validated; latency ``inf`` if unknown).
 
     ``input_tokens`` / ``cached_input_tokens`` may be ``None`` (not reported); they only count
-    when the plan's methodology counts prompt processing.
+    when the plan's methodology counts prompt processing. The output is built when first read
+    (see :meth:`ImpactsOutput.deferred`): a caller that never reads it pays for no arithmetic.
     """
+    return ImpactsOutput.deferred(_impacts, plan, output_tokens, request_latency, input_tokens, cached_input_tokens)
+
+
+def _impacts(
+    plan: Plan,
+    output_tokens: int,
+    request_latency: float,
+    input_tokens: int | None,
+    cached_input_tokens: int | None,
+) -> ImpactsOutput:
     prompt = 0.0
     if input_tokens and plan.prefill_mfu is not None:
         prompt = float(prefill_tokens(input_tokens, cached_input_tokens or 0))
     low = evaluate(plan.low, output_tokens, request_latency, prompt)
     high = plan.high
-    # The arithmetic now; the fourteen output models when first read (see ImpactsOutput.deferred).
     if high is None:
-        return ImpactsOutput.deferred(to_output, low, None, list(plan.warnings))
+        return to_output(low, None, list(plan.warnings))
     central = plan.central
-    return ImpactsOutput.deferred(
-        to_output,
+    return to_output(
         low,
         evaluate(high, output_tokens, request_latency, prompt),
         list(plan.warnings),

@@ -99,7 +99,8 @@ def test_deferred_builds_once_and_never_raises() -> None:
 
     failed = ImpactsOutput.deferred(broken)
     assert failed.energy is None
-    assert failed.errors == [ImpactsError(code="estimate-failed", message="ZeroDivisionError: boom")]
+    message = "ecologits_like estimate failed: ZeroDivisionError: boom"
+    assert failed.errors == [ImpactsError(code="estimate-failed", message=message)]
 
 
 def test_deferred_with_warnings_and_missing_attribute() -> None:

@@ -7,6 +7,7 @@ from typing import Any, ClassVar, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ecologits_like._log import log_once
 from ecologits_like.impacts.range_value import RangeValue, ValueOrRange
 from ecologits_like.impacts.units import convert, format_value
 
@@ -283,10 +284,10 @@ class ImpactsOutput(BaseModel):
             return
         try:
             built = pending.build(*pending.args)
-        except Exception as exc:  # never raise from reading an attribute: say it in errors
-            built = ImpactsOutput.failed(
-                ImpactsError(code="estimate-failed", message=f"{type(exc).__name__}: {exc}")
-            )
+        except Exception as exc:  # never raise from reading an attribute: say it in errors, log it once
+            message = f"ecologits_like estimate failed: {type(exc).__name__}: {exc}"
+            log_once(f"deferred:{type(exc).__name__}", "%s", message)
+            built = ImpactsOutput.failed(ImpactsError(code="estimate-failed", message=message))
         _set_dict(self, built.__dict__)  # a throwaway object: take its dict over
         _set_fields_set(self, _get_fields_set(built))
         _set_private(self, None)

@@ -266,7 +266,7 @@ def _model_key(record: RequestRecord) -> str:
     return record.model_resolved or record.model_requested
 
 
-#: Columns of :func:`summarize`, in order. Indicators come as mean, min and max.
+#: Columns of :func:`summarize`, in order. Indicators come as central value, min and max.
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "provider",
     "model",
@@ -313,7 +313,7 @@ def summarize(records: Iterable[RequestRecord]) -> list[dict[str, Any]]:
         }
         for column, impact in (("energy_kwh", total.energy), ("gwp_kgco2eq", total.gwp), ("wcf_l", total.wcf)):
             assert impact is not None
-            row[column] = impact.mean
+            row[column] = impact.central
             row[f"{column}_min"] = impact.min
             row[f"{column}_max"] = impact.max
         rows.append(row)

@@ -26,9 +26,11 @@ How the report is filled:
   ``powerSourceCarbonIntensity`` its factor in gCO2eq/kWh;
 * ``quality``: ``low`` by default (an estimate from public model sizes; override it).
 
-**Ranges.** Every number the format holds is the *mean* of the estimated range. The bounds
-(energy, GWP, water, parameters, GPU count) are written in ``task.taskDescription``, in a
-sentence that starts with ``"Uncertainty ranges (min-max; reported values are means):"``.
+**Ranges.** Every number the format holds is the *central* value of the estimated range (the
+methodology's central scenario; the midpoint where it has none, e.g. an undisclosed model size
+under ``methodology="ecologits"``). The bounds (energy, GWP, water, parameters, GPU count) are
+written in ``task.taskDescription``, in a sentence that starts with
+``"Uncertainty ranges (min-max; reported values are central estimates):"``.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from pydantic.alias_generators import to_camel
 
 from ecologits_like._version import __version__
 from ecologits_like.impacts.llm import HardwareProfile, model_required_memory, required_gpu_count
-from ecologits_like.impacts.range_value import RangeValue, ValueOrRange
+from ecologits_like.impacts.range_value import RangeValue, ValueOrRange, sum_values
 from ecologits_like.records import RequestRecord
 from ecologits_like.registry import ModelInfo, ModelNotFoundError, ZoneNotFoundError, get_registry
 
@@ -78,7 +80,7 @@ __all__ = [
 BOAMPS_FORMAT_VERSION = "0.1"
 BOAMPS_SPECIFICATION_URI = "https://github.com/Boavizta/BoAmps/tree/main/model"
 MEASUREMENT_METHOD = "ecologits-like (estimation)"
-RANGES_PREFIX = "Uncertainty ranges (min-max; reported values are means):"
+RANGES_PREFIX = "Uncertainty ranges (min-max; reported values are central estimates):"
 
 
 class _BoAmps(BaseModel):
@@ -259,8 +261,9 @@ def _datetime_text(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _mean(value: ValueOrRange) -> float:
-    return value.mean if isinstance(value, RangeValue) else float(value)
+def _central(value: ValueOrRange) -> float:
+    """The range's central value (its midpoint when the methodology gives none)."""
+    return value.central if isinstance(value, RangeValue) else float(value)
 
 
 def _bounds(value: ValueOrRange) -> tuple[float, float]:
@@ -281,19 +284,6 @@ def _span(value: ValueOrRange) -> str:
     return _fmt(lo) if lo == hi else f"{_fmt(lo)}-{_fmt(hi)}"
 
 
-def _sum(values: Iterable[ValueOrRange]) -> ValueOrRange:
-    los: list[float] = []
-    his: list[float] = []
-    ranged = False
-    for value in values:
-        ranged = ranged or isinstance(value, RangeValue)
-        lo, hi = _bounds(value)
-        los.append(lo)
-        his.append(hi)
-    lo, hi = math.fsum(los), math.fsum(his)
-    return RangeValue(lo, hi) if ranged or lo != hi else lo
-
-
 @lru_cache(maxsize=8)
 def _gpu_name(profile: str) -> str:
     from ecologits_like.registry._files import data_file, read_json
@@ -307,11 +297,11 @@ def _gpu_name(profile: str) -> str:
 
 
 def _gpu_counts(model: ModelInfo | None, hardware: HardwareProfile) -> tuple[int, int, int] | None:
-    """GPUs the model needs: (at the mean, at the min, at the max of its total parameters)."""
+    """GPUs the model needs: (at the central value, the min and the max of its total parameters)."""
     if model is None:
         return None
     counts = []
-    for params in (_mean(model.total_parameters), *_bounds(model.total_parameters)):
+    for params in (_central(model.total_parameters), *_bounds(model.total_parameters)):
         memory = model_required_memory(params, hardware.quantization_bits, hardware.memory_overhead)
         counts.append(int(required_gpu_count(memory, hardware.gpu_memory_gb)))
     return counts[0], counts[1], counts[2]
@@ -352,9 +342,9 @@ def _build(
     except ZoneNotFoundError:
         country, intensity = zone, None
 
-    energy = _sum(r.impacts.energy.value for r in records if r.impacts.energy is not None)
-    gwp = _sum(r.impacts.gwp.value for r in records if r.impacts.gwp is not None)
-    water = _sum(r.impacts.wcf.value for r in records if r.impacts.wcf is not None)
+    energy = sum_values(r.impacts.energy.value for r in records if r.impacts.energy is not None)
+    gwp = sum_values(r.impacts.gwp.value for r in records if r.impacts.gwp is not None)
+    water = sum_values(r.impacts.wcf.value for r in records if r.impacts.wcf is not None)
     latencies = [r.latency_s for r in records if r.latency_s is not None and math.isfinite(r.latency_s)]
     inputs = [r.input_tokens for r in records if r.input_tokens is not None]
     outputs = [r.output_tokens for r in records]
@@ -373,7 +363,7 @@ def _build(
         f"between {_datetime_text(start)} and {_datetime_text(end)} UTC (request start times).",
         f"Totals: {sum(inputs)} input tokens (reported by {len(inputs)} of {len(records)} requests), "
         f"{sum(outputs)} output tokens; "
-        f"GWP {_fmt(_mean(gwp))} kgCO2eq (usage and embodied), water {_fmt(_mean(water))} L. "
+        f"GWP {_fmt(_central(gwp))} kgCO2eq (usage and embodied), water {_fmt(_central(water))} L. "
         "Dataset quantities are mean tokens per request.",
         f"{RANGES_PREFIX} {'; '.join(ranges)}.",
         f"Hardware profile {hardware.name} at batch size {hardware.batch_size}; electricity mix zone {zone}.",
@@ -402,7 +392,7 @@ def _build(
                     algorithm_type="llm",
                     foundation_model_name=model_name,
                     foundation_model_uri=_model_uri(provider, model_name),
-                    parameters_number=None if model is None else _number(_mean(model.total_parameters)),
+                    parameters_number=None if model is None else _number(_central(model.total_parameters)),
                     quantization=_quantization(hardware.quantization_bits),
                 )
             ],
@@ -420,7 +410,7 @@ def _build(
             Measure(
                 measurement_method=MEASUREMENT_METHOD,
                 version=__version__,
-                power_consumption=_mean(energy),
+                power_consumption=_central(energy),
                 measurement_duration=math.fsum(latencies) if latencies else None,
                 measurement_date_time=_datetime_text(start),
             )

@@ -1,8 +1,9 @@
-"""Request records as a CSV table: one row per request, indicators as mean, min and max.
+"""Request records as a CSV table: one row per request, indicators as central value, min and max.
 
 Columns (:data:`CSV_COLUMNS`): the record's facts (timestamp in ISO 8601 UTC, provider, models,
 tokens, latency, stream, partial, zone), then for each indicator ``energy_kwh``, ``gwp_kgco2eq``,
-``adpe_kgsbeq``, ``pe_mj``, ``wcf_l`` its mean and ``_min``/``_max`` bounds (empty when the
+``adpe_kgsbeq``, ``pe_mj``, ``wcf_l`` its central value (:attr:`Impact.central`) and
+``_min``/``_max`` bounds (empty when the
 estimate failed), then ``warnings`` and ``errors`` (codes joined by ``;``) and ``labels`` (a JSON
 object).
 """
@@ -71,7 +72,7 @@ def record_row(record: RequestRecord) -> dict[str, Any]:
     }
     for name, column in _INDICATORS:
         impact = getattr(record.impacts, name)
-        row[column] = None if impact is None else impact.mean
+        row[column] = None if impact is None else impact.central
         row[f"{column}_min"] = None if impact is None else impact.min
         row[f"{column}_max"] = None if impact is None else impact.max
     row["warnings"] = ";".join(w.code for w in record.impacts.warnings)

@@ -20,9 +20,10 @@ What is exported (the docs page ``opentelemetry.md`` has the table):
 * ``ecologits.requests`` and, for the impacts, ``ecologits.energy`` (kWh), ``ecologits.gwp``
   (kgCO2eq), ``ecologits.adpe`` (kgSbeq), ``ecologits.pe`` (MJ) and ``ecologits.water`` (L):
   monotonic counters whose attribute ``ecologits.phase`` (``usage`` | ``embodied``) separates
-  the phases. An uncertain estimate is a range: the counter adds its mean and the ``.min`` /
+  the phases. An uncertain estimate is a range: the counter adds its central value
+  (:attr:`RangeValue.central`; the midpoint when the methodology gives none) and the ``.min`` /
   ``.max`` counters (``ecologits.energy.min`` ...) its bounds. Bounds are separate instruments,
-  not an attribute, so that summing a counter over all its series never mixes min, mean and max.
+  not an attribute, so that summing a counter over all its series never mixes min, central and max.
 
 Why the impact counters are *observable*: a synchronous ``Counter.add`` in the Python SDK
 validates and hashes its attributes on every call (about 10 µs), and a request has 24 impact
@@ -122,7 +123,7 @@ _SLOTS: Final = (
     (3, "embodied", "pe"),
     (4, "usage", "wcf"),
 )
-_BOUNDS: Final = ("", ".min", ".max")  # mean, min, max: totals[slot * 3 + bound]
+_BOUNDS: Final = ("", ".min", ".max")  # central, min, max: totals[slot * 3 + bound]
 _USAGE_SLOTS: Final = tuple((i * 3, name) for i, (_, phase, name) in enumerate(_SLOTS) if phase == "usage")
 _EMBODIED_SLOTS: Final = tuple((i * 3, name) for i, (_, phase, name) in enumerate(_SLOTS) if phase == "embodied")
 _RAW_CACHE_SIZE: Final = 4096
@@ -242,11 +243,9 @@ class _Series:
 
 def _add_bounds(totals: list[float], offset: int, value: float | RangeValue) -> None:
     if isinstance(value, RangeValue):
-        lo = value.min
-        hi = value.max
-        totals[offset] += (lo + hi) / 2  # RangeValue.mean, without the property call
-        totals[offset + 1] += lo
-        totals[offset + 2] += hi
+        totals[offset] += value.central
+        totals[offset + 1] += value.min
+        totals[offset + 2] += value.max
     else:
         totals[offset] += value
         totals[offset + 1] += value
@@ -350,7 +349,7 @@ class OpenTelemetryExporter:
         )
         for index, (indicator, unit, description) in enumerate(_INDICATORS):
             for bound, suffix in enumerate(_BOUNDS):
-                what = ("mean of the estimated range", "lower bound", "upper bound")[bound]
+                what = ("central value of the estimated range", "lower bound", "upper bound")[bound]
                 meter.create_observable_counter(
                     f"ecologits.{indicator}{suffix}",
                     callbacks=[self._observer(index, bound)],

@@ -111,6 +111,15 @@ class Impact(BaseModel):
         """Midpoint of the range (the value itself when exact)."""
         return self.value.mean if isinstance(self.value, RangeValue) else self.value
 
+    @property
+    def central(self) -> float:
+        """The best single figure: the methodology's central value, else the midpoint, else the value.
+
+        Under the default methodology every estimate has a central value (central batch size,
+        prefill efficiency and datacenter figures), which is not the midpoint of the range.
+        """
+        return self.value.central if isinstance(self.value, RangeValue) else self.value
+
     def to(self, unit: str) -> ValueOrRange:
         """The value in ``unit`` (e.g. ``"Wh"``); a range stays a range. ``ValueError`` lists accepted units."""
         return convert(self.value, self.type, self.unit, unit)

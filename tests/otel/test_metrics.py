@@ -34,7 +34,7 @@ def expected_total(outputs: list[ImpactsOutput], indicator: str, phase: str, bou
     for impacts in outputs:
         value = getattr(getattr(impacts, phase), FIELD[indicator]).value
         if isinstance(value, RangeValue):
-            total += {"": (value.min + value.max) / 2, ".min": value.min, ".max": value.max}[bound]
+            total += {"": value.central, ".min": value.min, ".max": value.max}[bound]
         else:
             total += value
     return total
@@ -92,7 +92,7 @@ def test_traced_calls_export_every_instrument_with_units_and_attributes(
     assert {frozenset(k) for k in gwp.points} == {
         frozenset({**impact, "ecologits.phase": phase}.items()) for phase in ("usage", "embodied")
     }
-    assert gwp.point(**{**impact, "ecologits.phase": "usage"}).value == response.impacts.usage.gwp.value.mean
+    assert gwp.point(**{**impact, "ecologits.phase": "usage"}).value == response.impacts.usage.gwp.value.central
     assert set(metrics["ecologits.energy"].points) == {frozenset({**impact, "ecologits.phase": "usage"}.items())}
 
 
@@ -135,7 +135,7 @@ def test_counters_hold_the_sum_of_the_responses_impacts(
                     assert got == expected_total(outputs, indicator, phase, bound), (indicator, phase, bound)
     # Totals over every series and phase: what `sum(ecologits_gwp_kgCO2eq_total)` shows.
     everything = ranged + exact + [claude.impacts]
-    assert metrics["ecologits.gwp"].total() == pytest.approx(sum(i.gwp.mean for i in everything), rel=1e-12)
+    assert metrics["ecologits.gwp"].total() == pytest.approx(sum(i.gwp.central for i in everything), rel=1e-12)
     assert metrics["ecologits.gwp.min"].total() == pytest.approx(sum(i.gwp.min for i in everything), rel=1e-12)
     assert metrics["ecologits.energy.max"].total() == pytest.approx(sum(i.energy.max for i in everything), rel=1e-12)
     tokens = metrics["gen_ai.client.token.usage"].points.items()
@@ -413,7 +413,7 @@ def test_an_exporter_can_be_passed_to_leave_out_the_genai_histograms(
     metrics = collect(reader)
     assert not [name for name in metrics if name.startswith("gen_ai.")]
     energy = metrics["ecologits.energy"]
-    assert energy.total() == impacts.energy.mean
+    assert energy.total() == impacts.energy.central
     assert not any(k.startswith("ecologits.label.") for key in energy.points for k, _ in key)  # 0 label keys
 
 

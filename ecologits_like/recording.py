@@ -135,6 +135,14 @@ def _expect(data: Mapping[str, Any], key: str, kinds: type | tuple[type, ...], o
     return value
 
 
+def _count(data: Mapping[str, Any], key: str, optional: bool = False) -> Any:
+    """A token count: a whole number >= 0 (``None`` allowed when ``optional``)."""
+    value = _expect(data, key, int, optional=optional)
+    if value is not None and value < 0:
+        raise ValueError(f"key {key!r} has {value!r}, expected a count >= 0")
+    return value
+
+
 def _kind_names(kinds: type | tuple[type, ...]) -> str:
     kinds = kinds if isinstance(kinds, tuple) else (kinds,)
     return " or ".join(k.__name__ for k in kinds)
@@ -170,16 +178,18 @@ def record_from_json(data: Any) -> RequestRecord:
         where = ".".join(str(p) for p in first["loc"])
         raise ValueError(f"key 'impacts.{where}': {first['msg']}") from None
     latency = _expect(data, "latency_s", (int, float), optional=True)
+    if latency is not None and not (math.isfinite(latency) and latency >= 0):
+        raise ValueError(f"key 'latency_s' has {latency!r}, expected seconds >= 0 or null")
     return RequestRecord(
         timestamp=timestamp.astimezone(UTC),
         provider=_expect(data, "provider", str),
         model_requested=_expect(data, "model_requested", str),
         model_resolved=_expect(data, "model_resolved", str, optional=True),
         model_returned=_expect(data, "model_returned", str, optional=True),
-        input_tokens=_expect(data, "input_tokens", int, optional=True),
-        output_tokens=_expect(data, "output_tokens", int),
-        cached_input_tokens=_expect(data, "cached_input_tokens", int, optional=True),
-        reasoning_tokens=_expect(data, "reasoning_tokens", int, optional=True),
+        input_tokens=_count(data, "input_tokens", optional=True),
+        output_tokens=_count(data, "output_tokens"),
+        cached_input_tokens=_count(data, "cached_input_tokens", optional=True),
+        reasoning_tokens=_count(data, "reasoning_tokens", optional=True),
         latency_s=None if latency is None else float(latency),
         stream=_expect(data, "stream", bool),
         partial=_expect(data, "partial", bool),

@@ -407,15 +407,17 @@ def report(
     for key, value in eng.items():
         if key.startswith("read:"):
             lines.append(f"| `estimate(...).energy` {key[5:]} *(read)* | {value:,.0f} calls/s |")
-        elif "/" in key:
-            lines.append(f"| `estimate()` {key} | {value:,.0f} calls/s |")
+            # Judged with the result read: an estimate nobody reads does none of the work, so the
+            # unread figure below would meet any target without measuring the engine.
             verdicts.append(
                 (
-                    f"estimate() {key} ≥ {TARGET_ESTIMATE_PER_S:,} calls/s",
+                    f"estimate(...).energy {key[5:]} ≥ {TARGET_ESTIMATE_PER_S:,} calls/s",
                     f"{value:,.0f}",
                     _mark(value >= TARGET_ESTIMATE_PER_S),
                 )
             )
+        elif "/" in key:
+            lines.append(f"| `estimate()` {key}, result not read | {value:,.0f} calls/s |")
     lines.append(f"| `estimate_grid` ({eng['grid_rows']:,} rows) | {eng['grid_rows_per_s']:,.0f} rows/s |")
     verdicts.append(
         (

@@ -53,7 +53,7 @@ from ecologits_like.impacts.output import (
     ImpactsWarning,
     Usage,
 )
-from ecologits_like.impacts.range_value import RangeValue, ValueOrRange
+from ecologits_like.impacts.range_value import ValueOrRange, sum_values
 from ecologits_like.records import RequestRecord
 
 if TYPE_CHECKING:
@@ -174,42 +174,20 @@ def _ensure_sink() -> None:
 
 
 class _Acc:
-    """Accumulates values and ranges exactly (fsum of the bounds, and of central values when given)."""
+    """Collects one indicator's values; :attr:`value` is their exact sum (see :func:`sum_values`)."""
 
-    __slots__ = ("centrals", "has_central", "his", "is_range", "los")
+    __slots__ = ("values",)
 
     def __init__(self) -> None:
-        self.los: list[float] = []
-        self.his: list[float] = []
-        self.centrals: list[float] = []
-        self.is_range = False
-        self.has_central = False
-
-    def add(self, value: ValueOrRange | None) -> None:
-        if value is None:
-            return
-        if isinstance(value, RangeValue):
-            self.is_range = True
-            self.has_central = self.has_central or value.has_central
-            self.los.append(value.min)
-            self.his.append(value.max)
-            self.centrals.append(value.central)
-        else:
-            self.los.append(value)
-            self.his.append(value)
-            self.centrals.append(value)
+        self.values: list[ValueOrRange] = []
 
     def add_impact(self, impact: Impact | None) -> None:
-        self.add(None if impact is None else impact.value)
+        if impact is not None:
+            self.values.append(impact.value)
 
     @property
     def value(self) -> ValueOrRange:
-        lo, hi = math.fsum(self.los), math.fsum(self.his)
-        if self.is_range or lo != hi:
-            lo, hi = min(lo, hi), max(lo, hi)
-            central = min(max(math.fsum(self.centrals), lo), hi) if self.has_central else None
-            return RangeValue(lo, hi, central)
-        return lo
+        return sum_values(self.values)
 
 
 def _warnings_of(outputs: Iterable[ImpactsOutput]) -> list[ImpactsWarning]:

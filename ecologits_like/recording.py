@@ -45,7 +45,7 @@ from typing import Any, Literal, NamedTuple
 from pydantic import ValidationError
 
 from ecologits_like.impacts.output import ImpactsOutput
-from ecologits_like.records import RequestRecord
+from ecologits_like.records import FACT_FIELDS, RequestRecord, utc_isoformat
 
 __all__ = [
     "RECORD_FIELDS",
@@ -65,30 +65,7 @@ __all__ = [
 SCHEMA_VERSION = 1
 
 #: The keys of a JSON line, in the order they are written.
-RECORD_FIELDS: tuple[str, ...] = (
-    "schema",
-    "timestamp",
-    "provider",
-    "model_requested",
-    "model_resolved",
-    "model_returned",
-    "input_tokens",
-    "output_tokens",
-    "cached_input_tokens",
-    "reasoning_tokens",
-    "latency_s",
-    "stream",
-    "partial",
-    "zone",
-    "labels",
-    "impacts",
-)
-
-
-def _timestamp(value: datetime) -> str:
-    if value.tzinfo is None:  # records are UTC by contract; never guess another zone
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat()
+RECORD_FIELDS: tuple[str, ...] = ("schema", "timestamp", *FACT_FIELDS, "labels", "impacts")
 
 
 def record_to_json(record: RequestRecord) -> dict[str, Any]:
@@ -96,24 +73,13 @@ def record_to_json(record: RequestRecord) -> dict[str, Any]:
     latency = record.latency_s
     if latency is not None and not math.isfinite(latency):
         latency = None
-    return {
-        "schema": SCHEMA_VERSION,
-        "timestamp": _timestamp(record.timestamp),
-        "provider": record.provider,
-        "model_requested": record.model_requested,
-        "model_resolved": record.model_resolved,
-        "model_returned": record.model_returned,
-        "input_tokens": record.input_tokens,
-        "output_tokens": record.output_tokens,
-        "cached_input_tokens": record.cached_input_tokens,
-        "reasoning_tokens": record.reasoning_tokens,
-        "latency_s": latency,
-        "stream": record.stream,
-        "partial": record.partial,
-        "zone": record.zone,
-        "labels": dict(record.labels),
-        "impacts": record.impacts.model_dump(mode="json"),
-    }
+    line: dict[str, Any] = {"schema": SCHEMA_VERSION, "timestamp": utc_isoformat(record.timestamp)}
+    for name in FACT_FIELDS:
+        line[name] = getattr(record, name)
+    line["latency_s"] = latency  # same place in the line: updating a key keeps its position
+    line["labels"] = dict(record.labels)
+    line["impacts"] = record.impacts.model_dump(mode="json")
+    return line
 
 
 def encode_record(record: RequestRecord) -> bytes:

@@ -4,14 +4,38 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from types import MappingProxyType
 
 from ecologits_like.impacts.output import ImpactsOutput
 
-__all__ = ["RequestRecord"]
+__all__ = ["FACT_FIELDS", "RequestRecord", "utc_isoformat"]
 
 _NO_LABELS: Mapping[str, str] = MappingProxyType({})
+
+#: The record's plain facts (after its timestamp, before its labels and impacts), in the order
+#: the exports (JSON lines, CSV) write them.
+FACT_FIELDS: tuple[str, ...] = (
+    "provider",
+    "model_requested",
+    "model_resolved",
+    "model_returned",
+    "input_tokens",
+    "output_tokens",
+    "cached_input_tokens",
+    "reasoning_tokens",
+    "latency_s",
+    "stream",
+    "partial",
+    "zone",
+)
+
+
+def utc_isoformat(value: datetime) -> str:
+    """ISO 8601 text of a record timestamp in UTC (a naive one is UTC by contract, never local)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat()
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,11 +15,10 @@ import io
 import json
 import os
 from collections.abc import Iterable
-from datetime import UTC
 from pathlib import Path
 from typing import Any, TextIO
 
-from ecologits_like.records import RequestRecord
+from ecologits_like.records import FACT_FIELDS, RequestRecord, utc_isoformat
 
 __all__ = ["CSV_COLUMNS", "record_row", "write_csv"]
 
@@ -33,18 +32,7 @@ _INDICATORS = (
 
 CSV_COLUMNS: tuple[str, ...] = (
     "timestamp",
-    "provider",
-    "model_requested",
-    "model_resolved",
-    "model_returned",
-    "input_tokens",
-    "output_tokens",
-    "cached_input_tokens",
-    "reasoning_tokens",
-    "latency_s",
-    "stream",
-    "partial",
-    "zone",
+    *FACT_FIELDS,
     *(f"{column}{suffix}" for _, column in _INDICATORS for suffix in ("", "_min", "_max")),
     "warnings",
     "errors",
@@ -54,22 +42,9 @@ CSV_COLUMNS: tuple[str, ...] = (
 
 def record_row(record: RequestRecord) -> dict[str, Any]:
     """The CSV row of ``record`` (``None`` for unknown values)."""
-    timestamp = record.timestamp if record.timestamp.tzinfo else record.timestamp.replace(tzinfo=UTC)
-    row: dict[str, Any] = {
-        "timestamp": timestamp.astimezone(UTC).isoformat(),
-        "provider": record.provider,
-        "model_requested": record.model_requested,
-        "model_resolved": record.model_resolved,
-        "model_returned": record.model_returned,
-        "input_tokens": record.input_tokens,
-        "output_tokens": record.output_tokens,
-        "cached_input_tokens": record.cached_input_tokens,
-        "reasoning_tokens": record.reasoning_tokens,
-        "latency_s": record.latency_s,
-        "stream": record.stream,
-        "partial": record.partial,
-        "zone": record.zone,
-    }
+    row: dict[str, Any] = {"timestamp": utc_isoformat(record.timestamp)}
+    for name in FACT_FIELDS:
+        row[name] = getattr(record, name)
     for name, column in _INDICATORS:
         impact = getattr(record.impacts, name)
         row[column] = None if impact is None else impact.central

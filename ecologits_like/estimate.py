@@ -104,6 +104,38 @@ def estimate(
         >>> impacts.energy.unit
         'kWh'
     """
+    plan, tokens, latency, prompt, cached = checked_request(
+        provider,
+        model,
+        output_tokens,
+        request_latency,
+        electricity_mix_zone,
+        input_tokens,
+        cached_input_tokens,
+        methodology,
+        overrides,
+    )
+    if isinstance(plan, ImpactsOutput):
+        return plan.model_copy(deep=True)
+    return estimate_from_plan(plan, tokens, latency, prompt, cached)
+
+
+def checked_request(
+    provider: object,
+    model: object,
+    output_tokens: object,
+    request_latency: object,
+    electricity_mix_zone: object,
+    input_tokens: object,
+    cached_input_tokens: object,
+    methodology: str,
+    overrides: dict[str, Any],
+) -> tuple[Plan | ImpactsOutput, int, float, int, int]:
+    """Check :func:`estimate`'s arguments and resolve its plan (an ``ImpactsOutput`` with errors when unknown).
+
+    Returns ``(plan, output_tokens, latency, input_tokens, cached_input_tokens)``; raises the
+    ``TypeError``/``ValueError`` that :func:`estimate` documents.
+    """
     if not isinstance(provider, str):
         raise TypeError(f"provider must be a string, got {provider!r} ({type(provider).__name__})")
     if not isinstance(model, str):
@@ -114,8 +146,5 @@ def estimate(
     zone = check_optional_str("electricity_mix_zone", electricity_mix_zone)
     if methodology != DEFAULT_METHODOLOGY:
         methodology = check_methodology(methodology)
-    checked = check_overrides(overrides)
-    plan = plan_for(provider, model, zone, checked, methodology)
-    if isinstance(plan, ImpactsOutput):
-        return plan.model_copy(deep=True)
-    return estimate_from_plan(plan, tokens, latency, prompt, cached)
+    plan = plan_for(provider, model, zone, check_overrides(overrides), methodology)
+    return plan, tokens, latency, prompt, cached

@@ -13,17 +13,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ecologits_like._arguments import (
-    check_input_tokens,
-    check_latency,
-    check_optional_str,
-    check_overrides,
-    check_tokens,
-)
-from ecologits_like._plan import Plan, plan_for
+from ecologits_like._plan import Plan
+from ecologits_like.estimate import checked_request
 from ecologits_like.impacts.compose import ScenarioInputs, scenario_inputs, triple_of
 from ecologits_like.impacts.llm import Datacenter, RequestImpacts, compute_llm_impacts
-from ecologits_like.impacts.methodology import DEFAULT_METHODOLOGY, check_methodology
+from ecologits_like.impacts.methodology import DEFAULT_METHODOLOGY
 from ecologits_like.impacts.output import ImpactsOutput
 from ecologits_like.impacts.range_value import ValueOrRange
 
@@ -119,11 +113,17 @@ def uncertainty_sources(
     """
     if indicator not in INDICATORS:
         raise ValueError(f"indicator must be one of {', '.join(INDICATORS)}, got {indicator!r}")
-    tokens = check_tokens("output_tokens", output_tokens)
-    prompt, cached = check_input_tokens(input_tokens, cached_input_tokens)
-    latency = check_latency(request_latency)
-    zone = check_optional_str("electricity_mix_zone", electricity_mix_zone)
-    plan = plan_for(provider, model, zone, check_overrides(overrides), check_methodology(methodology))
+    plan, tokens, latency, prompt, cached = checked_request(
+        provider,
+        model,
+        output_tokens,
+        request_latency,
+        electricity_mix_zone,
+        input_tokens,
+        cached_input_tokens,
+        methodology,
+        overrides,
+    )
     if isinstance(plan, ImpactsOutput):
         raise LookupError("; ".join(error.message for error in plan.errors))
     info = plan.resolution.model

@@ -22,6 +22,10 @@ Usage::
     python scripts/models_freshness.py requests.jsonl --fail-on-unknown    # exit 1 when any is unknown
     python scripts/models_freshness.py requests.jsonl --models-file private.json   # also count these as known
 
+The models of the file named by ``ECOLOGITS_LIKE_MODELS_FILE`` count as known, as they do for the
+tracers that wrote the records, unless ``--models-file`` names another file or
+``--ignore-env-models-file`` is given.
+
 Exit status: 0, or 1 with ``--fail-on-unknown`` when a model is unknown, or 2 when a file cannot
 be read. Unreadable lines of a record file are reported on stderr and skipped.
 """
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -46,7 +51,7 @@ from ecologits_like.records import RequestRecord  # noqa: E402
 from ecologits_like.registry import DataFileError, ModelNotFoundError, ModelRegistry  # noqa: E402
 from ecologits_like.registry.models import load_models  # noqa: E402
 from ecologits_like.registry.providers import load_providers  # noqa: E402
-from ecologits_like.registry.user_models import load_user_models_file  # noqa: E402
+from ecologits_like.registry.user_models import ENV_VAR, load_user_models_file  # noqa: E402
 
 DEFAULT_MODELS = REPO_ROOT / "data" / "models.json"
 
@@ -189,20 +194,34 @@ def format_text(report: Report, models_label: str) -> str:
     return "\n".join(lines)
 
 
+def _user_models_file(given: Path | None, ignore_environment: bool) -> tuple[str | None, str]:
+    """The user models file to lay over the data, and how to name it: the option's, else the environment's."""
+    if given is not None:
+        return str(given), str(given)
+    value = None if ignore_environment else os.environ.get(ENV_VAR) or None
+    return value, f"{value} (from {ENV_VAR})"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("records", nargs="+", type=Path, help="JSON-lines record files")
     parser.add_argument("--models", type=Path, default=DEFAULT_MODELS, help="models file (default: data/models.json)")
     parser.add_argument("--models-file", type=Path, help="a user models file whose models also count as known")
+    parser.add_argument(
+        "--ignore-env-models-file",
+        action="store_true",
+        help=f"do not count the models of the file named by {ENV_VAR} as known",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--fail-on-unknown", action="store_true", help="exit 1 when a model is unknown")
     args = parser.parse_args(argv)
     try:
         models = load_models(args.models)
         label = str(args.models)
-        if args.models_file is not None:
-            models.set_overlay("models_file", load_user_models_file(args.models_file, load_providers()))
-            label += f" + {args.models_file}"
+        user_file, user_label = _user_models_file(args.models_file, args.ignore_env_models_file)
+        if user_file is not None:
+            models.set_overlay("models_file", load_user_models_file(user_file, load_providers(), label=user_label))
+            label += f" + {user_label}"
         report = build_report(args.records, models)
     except (OSError, DataFileError) as exc:
         print(f"models_freshness: {exc}", file=sys.stderr)

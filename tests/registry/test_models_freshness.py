@@ -100,6 +100,33 @@ def test_fail_on_unknown_and_a_models_file_that_knows_them(
     assert "Every model seen is known." in capsys.readouterr().out
 
 
+def test_the_environment_models_file_counts_as_known_as_it_does_for_tracers(
+    records_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    private = tmp_path / "private.json"
+    private.write_text(
+        json.dumps(
+            {
+                "models": [
+                    {"provider": "openai", "name": "acme-llm", "architecture": "dense", "total_parameters": 7},
+                    {"provider": "mistralai", "name": "mistral-larg", "architecture": "dense", "total_parameters": 9},
+                ]
+            }
+        )
+    )
+    monkeypatch.setenv("ECOLOGITS_LIKE_MODELS_FILE", str(private))
+    assert freshness.main([str(records_file), "--fail-on-unknown"]) == 0
+    out = capsys.readouterr().out
+    assert "Every model seen is known." in out
+    assert f"{private} (from ECOLOGITS_LIKE_MODELS_FILE)" in out
+    assert freshness.main([str(records_file), "--fail-on-unknown", "--ignore-env-models-file"]) == 1
+    assert "acme-llm" in capsys.readouterr().out
+
+    monkeypatch.setenv("ECOLOGITS_LIKE_MODELS_FILE", str(tmp_path / "absent.json"))
+    assert freshness.main([str(records_file)]) == 2
+    assert "absent.json (from ECOLOGITS_LIKE_MODELS_FILE)" in capsys.readouterr().err
+
+
 def test_unreadable_lines_are_reported_and_missing_files_fail(
     records_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

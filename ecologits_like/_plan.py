@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from ecologits_like.impacts.compiled import CompiledScenario, compile_scenario
+from ecologits_like.impacts.compiled import CompiledScenario, compile_scenario, scenario_coefficients
 from ecologits_like.impacts.compose import ScenarioInputs, methodology_inputs, scenario_inputs
+from ecologits_like.impacts.lazy import OutputRecipe
 from ecologits_like.impacts.llm import Datacenter, ElectricityMix, HardwareProfile
 from ecologits_like.impacts.methodology import DEFAULT_METHODOLOGY
 from ecologits_like.impacts.output import ImpactsError, ImpactsOutput, ImpactsWarning
@@ -20,7 +21,7 @@ from ecologits_like.impacts.range_value import ValueOrRange
 from ecologits_like.registry import ModelNotFoundError, Resolution, ZoneNotFoundError, get_registry
 from ecologits_like.registry.models import KNOWN_MODEL_WARNINGS
 
-__all__ = ["Plan", "clear_plan_cache", "get_plan", "plan_for"]
+__all__ = ["Plan", "clear_plan_cache", "get_plan", "plan_for", "remember_plan", "remembered_plan"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,7 @@ class Plan:
     warnings: tuple[ImpactsWarning, ...]
     low: CompiledScenario  # every uncertain input at its impact-lowering bound
     high: CompiledScenario | None  # every one at its impact-raising bound; None when nothing is uncertain
+    recipe: OutputRecipe  # the scenarios (and warnings) as the output built on first read needs them
     methodology: str = DEFAULT_METHODOLOGY
     prefill_mfu: ValueOrRange | None = None  # None: prompt processing not counted
     central: CompiledScenario | None = None  # every one at its central value; None: midpoints
@@ -104,6 +106,10 @@ def _build(
         )
 
     uncertain = low != high
+    low_scenario = scenario(low)
+    high_scenario = scenario(high) if uncertain else None
+    central_scenario = scenario(central) if uncertain and settings.central else None
+    scenarios = (low_scenario, high_scenario, central_scenario)
     return Plan(
         provider=provider,
         resolution=resolution,
@@ -113,11 +119,16 @@ def _build(
         datacenter_pue=datacenter_pue,
         datacenter_wue=datacenter_wue,
         warnings=tuple(warnings),
-        low=scenario(low),
-        high=scenario(high) if uncertain else None,
+        low=low_scenario,
+        high=high_scenario,
         methodology=methodology,
         prefill_mfu=settings.prefill_mfu,
-        central=scenario(central) if uncertain and settings.central else None,
+        central=central_scenario,
+        recipe=OutputRecipe(
+            scenarios=tuple(scenario_coefficients(s) for s in scenarios if s is not None),
+            counts_prompt=settings.prefill_mfu is not None,
+            warnings=tuple(warnings),
+        ),
     )
 
 
@@ -161,7 +172,26 @@ def plan_for(
     )
 
 
+# The plans of ``estimate`` calls without overrides, by their exact (provider, model, zone,
+# methodology) arguments: the common call finds its plan with one dict lookup, without the
+# argument checks, name normalisation and cache-key hashing that resolved it the first time.
+_by_arguments: dict[tuple[str, str, str | None, str], Plan] = {}
+_BY_ARGUMENTS_MAX = 2048  # as many as the plan cache holds
+
+#: ``remembered_plan((provider, model, zone, methodology))``: the plan :func:`remember_plan` stored
+#: for exactly these arguments, or ``None`` (a bound ``dict.get``: no Python frame on the hot path).
+remembered_plan = _by_arguments.get
+
+
+def remember_plan(provider: str, model: str, zone: str | None, methodology: str, plan: Plan) -> None:
+    """Store the plan that checked arguments resolved to, for :data:`remembered_plan`."""
+    if len(_by_arguments) >= _BY_ARGUMENTS_MAX:  # many distinct names: start over rather than grow
+        _by_arguments.clear()
+    _by_arguments[provider, model, zone, methodology] = plan
+
+
 def clear_plan_cache() -> None:
     """Forget cached plans (after the registry changed)."""
     with _cache_lock:
         _cached_build.cache_clear()
+        _by_arguments.clear()

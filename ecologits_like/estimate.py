@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ecologits_like._arguments import (
@@ -11,10 +12,8 @@ from ecologits_like._arguments import (
     check_overrides,
     check_tokens,
 )
-from ecologits_like._plan import Plan, plan_for
-from ecologits_like.impacts.compiled import evaluate
-from ecologits_like.impacts.compose import to_output
-from ecologits_like.impacts.llm import prefill_tokens
+from ecologits_like._plan import Plan, plan_for, remember_plan, remembered_plan
+from ecologits_like.impacts.lazy import EstimateFields
 from ecologits_like.impacts.methodology import DEFAULT_METHODOLOGY, check_methodology
 from ecologits_like.impacts.output import ImpactsOutput
 
@@ -31,32 +30,12 @@ def estimate_from_plan(
     """Run the engine for a resolved plan (arguments already validated; latency ``inf`` if unknown).
 
     ``input_tokens`` / ``cached_input_tokens`` may be ``None`` (not reported); they only count
-    when the plan's methodology counts prompt processing. The output is built when first read
-    (see :meth:`ImpactsOutput.deferred`): a caller that never reads it pays for no arithmetic.
+    when the plan's methodology counts prompt processing. The output is computed when first read
+    and its models built as they are read (see :class:`~ecologits_like.impacts.lazy.EstimateFields`):
+    a caller that never reads it pays for no arithmetic.
     """
-    return ImpactsOutput.deferred(_impacts, plan, output_tokens, request_latency, input_tokens, cached_input_tokens)
-
-
-def _impacts(
-    plan: Plan,
-    output_tokens: int,
-    request_latency: float,
-    input_tokens: int | None,
-    cached_input_tokens: int | None,
-) -> ImpactsOutput:
-    prompt = 0.0
-    if input_tokens and plan.prefill_mfu is not None:
-        prompt = float(prefill_tokens(input_tokens, cached_input_tokens or 0))
-    low = evaluate(plan.low, output_tokens, request_latency, prompt)
-    high = plan.high
-    if high is None:
-        return to_output(low, None, list(plan.warnings))
-    central = plan.central
-    return to_output(
-        low,
-        evaluate(high, output_tokens, request_latency, prompt),
-        list(plan.warnings),
-        None if central is None else evaluate(central, output_tokens, request_latency, prompt),
+    return ImpactsOutput.lazy(
+        EstimateFields(plan.recipe, output_tokens, request_latency, input_tokens, cached_input_tokens)
     )
 
 
@@ -104,6 +83,32 @@ def estimate(
         >>> impacts.energy.unit
         'kWh'
     """
+    # The common call, checked inline: exactly the values the checks below return unchanged, and
+    # names an earlier call resolved without overrides. Anything else takes the full path.
+    if (
+        type(output_tokens) is int
+        and output_tokens >= 0
+        and type(input_tokens) is int
+        and type(cached_input_tokens) is int
+        and 0 <= cached_input_tokens <= input_tokens
+        and (request_latency is None or (type(request_latency) is float and request_latency >= 0))
+        and not overrides
+        and type(provider) is str
+        and type(model) is str
+        and type(methodology) is str
+        and (electricity_mix_zone is None or type(electricity_mix_zone) is str)
+    ):
+        known = remembered_plan((provider, model, electricity_mix_zone, methodology))
+        if known is not None:
+            return ImpactsOutput.lazy(
+                EstimateFields(
+                    known.recipe,
+                    output_tokens,
+                    math.inf if request_latency is None else request_latency,
+                    input_tokens,
+                    cached_input_tokens,
+                )
+            )
     plan, tokens, latency, prompt, cached = checked_request(
         provider,
         model,
@@ -117,6 +122,8 @@ def estimate(
     )
     if isinstance(plan, ImpactsOutput):
         return plan.model_copy(deep=True)
+    if not overrides and isinstance(provider, str) and isinstance(model, str):
+        remember_plan(provider, model, electricity_mix_zone, methodology, plan)
     return estimate_from_plan(plan, tokens, latency, prompt, cached)
 
 

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import copy
+import math
 import pickle
+import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ecologits_like._plan import Plan, get_plan
 from ecologits_like.estimate import estimate_from_plan
+from ecologits_like.impacts.compiled import evaluate
+from ecologits_like.impacts.compose import to_output
+from ecologits_like.impacts.lazy import EstimateFields, OutputRecipe
+from ecologits_like.impacts.llm import prefill_tokens
 from ecologits_like.impacts.output import Energy, ImpactsError, ImpactsOutput, ImpactsWarning
 from ecologits_like.impacts.range_value import RangeValue
 
@@ -111,3 +120,147 @@ def test_deferred_with_warnings_and_missing_attribute() -> None:
     assert all(isinstance(w, ImpactsWarning) for w in out.warnings)
     with pytest.raises(ValidationError):  # frozen, as the eager model
         out.energy = None  # type: ignore[misc]
+
+
+# -- per-field construction (ImpactsOutput.lazy, what estimate returns) -----------------------------
+
+_raw_fields = BaseModel.__dict__["__dict__"].__get__  # the instance dict itself, without completing the output
+_pending = BaseModel.__dict__["__pydantic_private__"].__get__
+
+# (provider, model, methodology): three scenarios with a central value, two without, one (exact)
+SCENARIOS = {
+    "low, high, central": ("openai", "gpt-4o-mini", "ecologits-like"),
+    "low, high": ("openai", "gpt-4o-mini", "ecologits"),
+    "exact": ("mistralai", "mistral-small-latest", "ecologits"),
+}
+
+
+def _readable(plan: Plan, tokens: int, latency: float, input_tokens: int, cached: int) -> ImpactsOutput:
+    """The estimate assembled the readable way: one RequestImpacts per scenario, then to_output."""
+    prompt = float(prefill_tokens(input_tokens, cached)) if input_tokens and plan.prefill_mfu is not None else 0.0
+    low = evaluate(plan.low, tokens, latency, prompt)
+    if plan.high is None:
+        return to_output(low, None, list(plan.warnings))
+    central = None if plan.central is None else evaluate(plan.central, tokens, latency, prompt)
+    return to_output(low, evaluate(plan.high, tokens, latency, prompt), list(plan.warnings), central)
+
+
+@pytest.mark.parametrize("kind", sorted(SCENARIOS))
+@settings(max_examples=40, deadline=None)
+@given(
+    tokens=st.integers(0, 200_000),
+    latency=st.one_of(st.just(math.inf), st.floats(0.0, 600.0)),
+    prompt=st.tuples(st.integers(0, 500_000), st.integers(0, 500_000)),
+)
+def test_lazy_output_is_the_readable_composition_exactly(
+    kind: str, tokens: int, latency: float, prompt: tuple[int, int]
+) -> None:
+    provider, model, methodology = SCENARIOS[kind]
+    plan = get_plan(provider, model, methodology=methodology)
+    assert isinstance(plan, Plan)
+    input_tokens, cached = max(prompt), min(prompt)
+    lazy = estimate_from_plan(plan, tokens, latency, input_tokens, cached)
+    expected = _readable(plan, tokens, latency, input_tokens, cached)
+    # the same floats (the same operations in the same order), ranges and central values included
+    assert lazy.energy == expected.energy and lazy.usage == expected.usage  # read field by field first
+    assert lazy.model_dump() == expected.model_dump() and repr(lazy) == repr(expected)
+
+
+FIELDS = tuple(ImpactsOutput.model_fields)
+
+
+def test_first_read_computes_everything_but_builds_only_that_field() -> None:
+    out = estimate_from_plan(_plan("openai", "gpt-4o-mini"), 321, 2.5, 1000, 200)
+    source = _pending(out)
+    assert isinstance(source, EstimateFields) and _raw_fields(out) == {}
+    energy = out.energy
+    # all the arithmetic is done (every indicator of every scenario), but only Energy was built
+    assert source._bounds is not None and all(len(scenario) == 11 for scenario in source._bounds if scenario)
+    assert list(_raw_fields(out)) == ["energy"] and _pending(out) is source
+    usage = out.usage  # the Usage model shares the output's energy and water totals
+    assert set(_raw_fields(out)) == {"energy", "usage", "wcf"}
+    assert usage.energy is energy and usage.wcf is out.wcf and out.energy is energy
+    dumped = out.model_dump()  # reading the whole builds the rest, keeping what was built
+    assert _pending(out) is None and list(_raw_fields(out)) == list(FIELDS)
+    assert out.energy is energy and out.usage is usage and out.usage.energy is out.energy
+    assert dumped == estimate_from_plan(_plan("openai", "gpt-4o-mini"), 321, 2.5, 1000, 200).model_dump()
+
+
+@pytest.mark.parametrize("first", FIELDS)
+def test_any_first_read_gives_the_eager_output(first: str) -> None:
+    plan = _plan("openai", "gpt-4o-mini")
+    out = estimate_from_plan(plan, 99, 1.5, 40, 0)
+    value = getattr(out, first)
+    assert getattr(out, first) is value  # stable across reads
+    eager = _readable(plan, 99, 1.5, 40, 0)
+    assert repr(out) == repr(eager) and dict(out) == dict(eager) and list(dict(out)) == list(FIELDS)
+    assert getattr(out, first) is value and out.energy is out.usage.energy and out.wcf is out.usage.wcf
+
+
+class _BrokenScenario(tuple):  # type: ignore[type-arg]
+    """Coefficients that fail to unpack: the estimate raises when it is computed."""
+
+    def __iter__(self) -> Any:
+        raise ArithmeticError("bad coefficients")
+
+
+@pytest.mark.parametrize("read", ["energy", "usage", "model_dump", "eq"])
+def test_lazy_output_that_fails_to_compute_says_so_in_errors(read: str) -> None:
+    source = EstimateFields(OutputRecipe((_BrokenScenario(),), False, ()), 10, 1.0, None, None)
+    out = ImpactsOutput.lazy(source)
+    if read == "model_dump":
+        out.model_dump()
+    elif read == "eq":
+        assert out != ImpactsOutput()
+    else:
+        assert getattr(out, read) is None
+    message = "ecologits_like estimate failed: ArithmeticError: bad coefficients"
+    assert out.errors == [ImpactsError(code="estimate-failed", message=message)]
+    assert out.energy is None and out.usage is None and _pending(out) is None
+
+
+READERS: dict[str, Callable[[ImpactsOutput], Any]] = {
+    "totals": lambda o: (o.energy, o.gwp, o.adpe, o.pe, o.wcf),
+    "nested first": lambda o: (o.usage.energy, o.embodied, o.energy, o.wcf),
+    "whole": lambda o: (o.__dict__, o.model_dump()),
+    "copy": lambda o: copy.copy(o),
+}
+
+
+def test_threads_reading_fresh_outputs_at_once_see_the_same_objects() -> None:
+    plan = _plan("openai", "gpt-4o-mini")
+    outputs = [estimate_from_plan(plan, n, 2.0, 100, 0) for n in range(300)]
+    expected = [estimate_from_plan(plan, n, 2.0, 100, 0).model_dump() for n in range(300)]
+    readers = list(READERS.values())
+    barrier = threading.Barrier(len(readers))
+    seen: list[list[tuple[Any, ...]]] = [[] for _ in readers]
+    problems: list[str] = []
+
+    def read(index: int) -> None:
+        barrier.wait()
+        for out in outputs:
+            try:
+                readers[index](out)
+                whole = out.__dict__  # never a half-built dict, whoever is building it
+            except Exception as exc:
+                problems.append(f"reader {index}: {type(exc).__name__}: {exc}")
+                return
+            if list(whole) != list(FIELDS):
+                problems.append(f"reader {index} saw fields {list(whole)}")
+            seen[index].append((*whole.values(), out.usage.energy, out.usage.wcf))
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, to interleave the builds
+    try:
+        threads = [threading.Thread(target=read, args=(i,)) for i in range(len(readers))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch)
+    assert problems == []
+    for n, out in enumerate(outputs):
+        objects = [seen[i][n] for i in range(len(readers))]
+        assert all(all(a is b for a, b in zip(objects[0], other, strict=True)) for other in objects[1:]), n
+        assert out.energy is out.usage.energy and out.model_dump() == expected[n]

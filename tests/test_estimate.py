@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ecologits_like import ImpactsOutput, RangeValue, estimate
+from ecologits_like._plan import clear_plan_cache, get_plan, remembered_plan
 from ecologits_like.estimate_grid import INDICATORS, estimate_grid
 from ecologits_like.impacts.compose import llm_impacts
 from ecologits_like.registry import get_registry
@@ -105,6 +106,7 @@ def test_default_methodology_counts_uncached_prompt_tokens() -> None:
 
 
 def test_methodology_and_input_tokens_are_validated() -> None:
+    estimate("openai", "gpt-4o", 10)  # the names resolved once: repeated calls check their arguments all the same
     with pytest.raises(ValueError, match="methodology must be one of 'ecologits-like', 'ecologits', got 'full'"):
         estimate("openai", "gpt-4o", 10, methodology="full")
     with pytest.raises(TypeError, match="methodology must be one of"):
@@ -208,8 +210,51 @@ def test_failed_outputs_are_independent_copies() -> None:
 )
 def test_bad_arguments_raise_clear_errors(kwargs: dict[str, object], error: type[Exception], message: str) -> None:
     arguments: dict[str, object] = {"provider": "openai", "model": "gpt-4o", "output_tokens": 10, **kwargs}
+    estimate("openai", "gpt-4o", 10)  # the names resolved once: repeated calls check their arguments all the same
     with pytest.raises(error, match=message):
         estimate(**arguments)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("provider", "model", "message"),
+    [
+        (["openai"], "gpt-4o", r"provider must be a string, got \['openai'\] \(list\)"),
+        ("openai", None, r"model must be a string, got None \(NoneType\)"),
+    ],
+)
+def test_non_string_names_raise_after_the_names_resolved(provider: object, model: object, message: str) -> None:
+    estimate("openai", "gpt-4o", 10)
+    with pytest.raises(TypeError, match=message):
+        estimate(provider, model, 10)  # type: ignore[arg-type]
+
+
+def test_repeated_calls_reuse_the_plan_and_equal_the_full_path() -> None:
+    clear_plan_cache()
+    key = ("anthropic", "claude-3-5-haiku-latest", "FRA", "ecologits-like")
+    assert remembered_plan(key) is None
+    first = estimate("anthropic", "claude-3-5-haiku-latest", 300, 2.5, "FRA", input_tokens=900, cached_input_tokens=100)
+    plan = remembered_plan(key)
+    assert plan is get_plan("anthropic", "claude-3-5-haiku-latest", "FRA")
+    # the same figures whether the call takes the inline path (exact int/float/str arguments and a
+    # remembered plan) or the full one (a numpy integer, an int latency, a zone to strip)
+    again = estimate("anthropic", "claude-3-5-haiku-latest", 300, 2.5, "FRA", input_tokens=900, cached_input_tokens=100)
+    full = estimate(
+        "anthropic", "claude-3-5-haiku-latest", np.int64(300), 2.5, " FRA ", input_tokens=900, cached_input_tokens=100
+    )
+    assert first == again == full and first.model_dump() == full.model_dump()
+    unknown = estimate("anthropic", "claude-3-5-haiku-latest", 300, None)
+    assert unknown == estimate("anthropic", "claude-3-5-haiku-latest", 300, math.inf)
+    assert estimate("anthropic", "claude-3-5-haiku-latest", 300, 2) == estimate(
+        "anthropic", "claude-3-5-haiku-latest", 300, 2.0
+    )
+    clear_plan_cache()  # the registry changed: the remembered plans go with the cached ones
+    assert remembered_plan(key) is None
+
+
+def test_failed_plans_are_not_remembered() -> None:
+    assert estimate("openai", "nope-model", 1).errors
+    assert remembered_plan(("openai", "nope-model", None, "ecologits-like")) is None
+    assert estimate("openai", "nope-model", 1).errors
 
 
 def test_numpy_integers_are_accepted() -> None:

@@ -197,10 +197,10 @@ def test_traced_call_builds_the_output_only_when_read() -> None:
         read = _count_calls(lambda: responses[0].impacts.energy, lambda f: f.startswith(PACKAGE))
     finally:
         EcoLogits.uninstrument()
-    built = [k for k in counts if k.endswith((":to_output", ":evaluate", ":of", ":fast_construct"))]
+    built = [k for k in counts if k.endswith((":evaluate_indicators", ":to_output", ":of", ":fast_construct"))]
     assert built == [], built
     # Today about 30 calls into ecologits_like per traced call (wrapper, start, Call, extract, finish,
     # plan lookup, three scenario evaluations, prompt tokens, deferred output, attach, the session
     # module's sink once imported): a regression adding per-call work shows here.
     assert sum(counts.values()) <= 36, " ".join(sorted(k.rsplit("/", 1)[-1] for k in counts))
-    assert any(k.endswith(":to_output") for k in read) and responses[0].impacts.energy.value > 0
+    assert any(k.endswith(":evaluate_indicators") for k in read) and responses[0].impacts.energy.value > 0

@@ -35,7 +35,33 @@ from ecologits_like.impacts.llm import (
     usage_impact,
 )
 
-__all__ = ["CompiledScenario", "compile_scenario", "evaluate"]
+__all__ = [
+    "INDICATORS",
+    "Coefficients",
+    "CompiledScenario",
+    "compile_scenario",
+    "evaluate",
+    "evaluate_indicators",
+    "scenario_coefficients",
+]
+
+#: The eleven indicators :func:`evaluate_indicators` returns per scenario, in this order.
+INDICATORS = (
+    "energy",
+    "usage_gwp",
+    "usage_adpe",
+    "usage_pe",
+    "usage_wcf",
+    "embodied_gwp",
+    "embodied_adpe",
+    "embodied_pe",
+    "total_gwp",
+    "total_adpe",
+    "total_pe",
+)
+
+#: A :class:`CompiledScenario`'s coefficients as a flat tuple (see :func:`scenario_coefficients`).
+Coefficients = tuple[float, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,3 +197,88 @@ def evaluate(
         embodied_pe=latency * scenario.embodied_pe_per_second + prompt_tokens * scenario.embodied_pe_per_input_token,
         prefill_latency=prompt_tokens * scenario.prefill_seconds_per_token,
     )
+
+
+def scenario_coefficients(scenario: CompiledScenario) -> Coefficients:
+    """The coefficients :func:`evaluate_indicators` reads, in the order it unpacks them.
+
+    A tuple unpacks into local variables in one step, where reading sixteen attributes of the
+    scenario would cost a lookup each on every request.
+    """
+    return (
+        scenario.seconds_per_token,
+        scenario.ttft,
+        scenario.it_kwh_per_second,
+        scenario.it_kwh_per_token,
+        scenario.it_kwh_per_input_token,
+        scenario.energy_per_it,
+        scenario.gwp_per_kwh,
+        scenario.adpe_per_kwh,
+        scenario.pe_per_kwh,
+        scenario.water_per_it_kwh,
+        scenario.embodied_gwp_per_second,
+        scenario.embodied_adpe_per_second,
+        scenario.embodied_pe_per_second,
+        scenario.embodied_gwp_per_input_token,
+        scenario.embodied_adpe_per_input_token,
+        scenario.embodied_pe_per_input_token,
+    )
+
+
+def evaluate_indicators(
+    scenarios: tuple[Coefficients, ...], output_tokens: float, request_latency: float, prompt_tokens: float
+) -> list[tuple[float, ...]]:
+    """The eleven :data:`INDICATORS` of one request under each scenario, in one pass.
+
+    The same arithmetic as :func:`evaluate` (in the same order, so the same floats) plus the
+    totals (usage + embodied) that :func:`~ecologits_like.impacts.compose.to_output` adds, without
+    building a :class:`~ecologits_like.impacts.llm.RequestImpacts` per scenario: the output built
+    on first read calls this once for all its scenarios.
+    """
+    results: list[tuple[float, ...]] = []
+    for (
+        seconds_per_token,
+        ttft,
+        it_kwh_per_second,
+        it_kwh_per_token,
+        it_kwh_per_input_token,
+        energy_per_it,
+        gwp_per_kwh,
+        adpe_per_kwh,
+        pe_per_kwh,
+        water_per_it_kwh,
+        embodied_gwp_per_second,
+        embodied_adpe_per_second,
+        embodied_pe_per_second,
+        embodied_gwp_per_input_token,
+        embodied_adpe_per_input_token,
+        embodied_pe_per_input_token,
+    ) in scenarios:
+        modelled = output_tokens * seconds_per_token + ttft
+        latency = request_latency if request_latency < modelled else modelled
+        it_energy = (
+            latency * it_kwh_per_second + output_tokens * it_kwh_per_token + prompt_tokens * it_kwh_per_input_token
+        )
+        energy = it_energy * energy_per_it
+        usage_gwp = energy * gwp_per_kwh
+        usage_adpe = energy * adpe_per_kwh
+        usage_pe = energy * pe_per_kwh
+        embodied_gwp = latency * embodied_gwp_per_second + prompt_tokens * embodied_gwp_per_input_token
+        embodied_adpe = latency * embodied_adpe_per_second + prompt_tokens * embodied_adpe_per_input_token
+        embodied_pe = latency * embodied_pe_per_second + prompt_tokens * embodied_pe_per_input_token
+        results.append(
+            (
+                energy,
+                usage_gwp,
+                usage_adpe,
+                usage_pe,
+                it_energy * water_per_it_kwh,
+                embodied_gwp,
+                embodied_adpe,
+                embodied_pe,
+                usage_gwp + embodied_gwp,
+                usage_adpe + embodied_adpe,
+                usage_pe + embodied_pe,
+            )
+        )
+    return results

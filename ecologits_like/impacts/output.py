@@ -57,11 +57,13 @@ __all__ = [
     "ADPe",
     "Embodied",
     "Energy",
+    "FieldSource",
     "Impact",
     "ImpactsError",
     "ImpactsOutput",
     "ImpactsWarning",
     "Usage",
+    "impact_builder",
 ]
 
 
@@ -127,6 +129,28 @@ class Impact(BaseModel):
     def format(self, unit: str | None = None, digits: int = 2) -> str:
         """Readable text such as ``'0.42 Wh'`` or ``'0.3–0.6 Wh'`` (prefix chosen when ``unit`` is ``None``)."""
         return format_value(self.value, self.type, self.unit, to=unit, digits=digits)
+
+
+_I = TypeVar("_I", bound=Impact)
+
+
+def impact_builder(cls: type[_I]) -> Callable[[ValueOrRange], _I]:
+    """A function building indicator ``cls`` from an engine-produced value, as ``cls.of`` does.
+
+    For code that builds many: it looks the class's defaults up once instead of on every call.
+    """
+    kind, name, unit = cls.DEFAULTS
+    fields_set = _fields_set(cls)
+
+    def build(value: ValueOrRange) -> _I:
+        obj = _new(cls)
+        _set_dict(obj, {"type": kind, "name": name, "value": value, "unit": unit})
+        _set_fields_set(obj, fields_set)
+        _set_extra(obj, None)
+        _set_private(obj, None)
+        return obj
+
+    return build
 
 
 class Energy(Impact):
@@ -224,6 +248,26 @@ class _Deferred:
         self.args = args
 
 
+class FieldSource:
+    """Builds the fields of an :class:`ImpactsOutput` one at a time (see :meth:`ImpactsOutput.lazy`).
+
+    Subclasses compute everything the output holds the first time any field is asked for, and may
+    build each field's objects only when that field is read. Several threads may ask at once:
+    each field goes into the output's fields with ``dict.setdefault``, so the first one stored is
+    the one every reader gets.
+    """
+
+    __slots__ = ()
+
+    def field(self, name: str, fields: dict[str, Any]) -> Any:
+        """The value of field ``name``: the one in ``fields``, else built and stored there."""
+        raise NotImplementedError
+
+    def complete(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """Store every missing field in ``fields``; return them all in declaration order."""
+        raise NotImplementedError
+
+
 class ImpactsOutput(BaseModel):
     """The environmental impacts of one request (or the sum of several).
 
@@ -271,34 +315,61 @@ class ImpactsOutput(BaseModel):
 
     # -- deferred construction ------------------------------------------------------------------
     # An estimate is fourteen models and up to eleven ranges: most of the cost of a traced call.
-    # ``deferred`` returns an output whose fields are built the first time anything reads them
-    # (an attribute, ``model_dump``, ``==``, ``repr``, pickling, copying...). Until then its
-    # ``__dict__`` slot is empty and the builder waits in ``__pydantic_private__`` (unused by this
-    # model); every way in goes through ``__dict__`` (a property below), ``__getattr__`` (fields
-    # missing from the empty slot) or the overrides that read the private slot first.
+    # ``deferred`` and ``lazy`` return an output whose fields are built the first time anything
+    # reads them (an attribute, ``model_dump``, ``==``, ``repr``, pickling, copying...). Until then
+    # its ``__dict__`` slot holds only the fields already read and the builder waits in
+    # ``__pydantic_private__`` (unused by this model); every way in goes through ``__dict__`` (a
+    # property below: it completes the output), ``__getattr__`` (fields missing from the slot) or
+    # the overrides that read the private slot first.
 
     @classmethod
     def deferred(cls, build: Callable[..., ImpactsOutput], *args: Any) -> ImpactsOutput:
         """An output equal to ``build(*args)``, built when first read (``build`` must not depend on time)."""
+        return cls._pending(_Deferred(build, args))
+
+    @classmethod
+    def lazy(cls, source: FieldSource) -> ImpactsOutput:
+        """An output whose fields ``source`` builds: each when first read, all when the whole is read.
+
+        Reading one attribute builds that field only (reading ``usage`` builds the ``Usage`` model
+        and the totals it shares with the output, ``energy`` and ``wcf``); reading the output as a
+        whole (``model_dump``, ``==``, ``repr``, pickling, copying...) builds the rest, reusing the
+        objects already built, so ``out.energy is out.usage.energy`` holds whatever was read first.
+        """
+        return cls._pending(source)
+
+    @classmethod
+    def _pending(cls, pending: _Deferred | FieldSource) -> ImpactsOutput:
         obj = _new(cls)
         _set_dict(obj, {})
         _set_fields_set(obj, _FIELDS_SETS.get(cls) or _fields_set(cls))
         _set_extra(obj, None)
-        _set_private(obj, _Deferred(build, args))
+        _set_private(obj, pending)
         return obj
 
     def _materialize(self) -> None:
         pending = _get_private(self)
-        if type(pending) is not _Deferred:
+        if pending is None:
             return
         try:
-            built = pending.build(*pending.args)
+            if type(pending) is _Deferred:
+                built = pending.build(*pending.args)
+                _set_fields_set(self, _get_fields_set(built))
+                fields = built.__dict__  # a throwaway object: take its dict over
+            else:
+                fields = pending.complete(_get_dict(self))
         except Exception as exc:  # never raise from reading an attribute: say it in errors, log it once
-            message = f"ecologits_like estimate failed: {type(exc).__name__}: {exc}"
-            log_once(f"deferred:{type(exc).__name__}", "%s", message)
-            built = ImpactsOutput.failed(ImpactsError(code="estimate-failed", message=message))
-        _set_dict(self, built.__dict__)  # a throwaway object: take its dict over
-        _set_fields_set(self, _get_fields_set(built))
+            self._fail(exc)
+            return
+        _set_dict(self, fields)  # one store: a reader sees the fields read so far, or all of them
+        _set_private(self, None)
+
+    def _fail(self, exc: Exception) -> None:
+        message = f"ecologits_like estimate failed: {type(exc).__name__}: {exc}"
+        log_once(f"deferred:{type(exc).__name__}", "%s", message)
+        failed = ImpactsOutput.failed(ImpactsError(code="estimate-failed", message=message))
+        _set_fields_set(self, _get_fields_set(failed))
+        _set_dict(self, _get_dict(failed))
         _set_private(self, None)
 
     @property
@@ -312,10 +383,20 @@ class ImpactsOutput(BaseModel):
         _set_dict(self, value)
 
     def __getattr__(self, name: str) -> Any:
-        if type(_get_private(self)) is _Deferred:
-            self._materialize()
-            return getattr(self, name)
-        return super().__getattr__(name)  # type: ignore[misc]
+        pending = _get_private(self)
+        if pending is None:
+            fields = _get_dict(self)
+            if name in fields:  # another thread completed the output since this lookup missed
+                return fields[name]
+            return super().__getattr__(name)  # type: ignore[misc]
+        if type(pending) is not _Deferred and name in _OUTPUT_FIELDS:
+            try:
+                return pending.field(name, _get_dict(self))
+            except Exception as exc:
+                self._fail(exc)
+                return getattr(self, name)
+        self._materialize()
+        return getattr(self, name)
 
     def __eq__(self, other: object) -> bool:
         self._materialize()
@@ -326,3 +407,6 @@ class ImpactsOutput(BaseModel):
     def __getstate__(self) -> dict[Any, Any]:
         self._materialize()
         return super().__getstate__()
+
+
+_OUTPUT_FIELDS = frozenset(ImpactsOutput.model_fields)

@@ -1,0 +1,207 @@
+"""An estimate's output, computed on first read and built field by field.
+
+:func:`~ecologits_like.estimate.estimate` returns at once an :class:`ImpactsOutput` holding an
+:class:`EstimateFields`. The first read of any field computes every indicator of every scenario
+(:func:`~ecologits_like.impacts.compiled.evaluate_indicators`: the whole arithmetic, ranges
+included, in one pass); each field's objects (the impact model, its :class:`RangeValue`, the
+``Usage`` and ``Embodied`` models) are built when that field is read, or all at once when the
+output is read as a whole.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ecologits_like.impacts.compiled import Coefficients, evaluate_indicators
+from ecologits_like.impacts.llm import prefill_tokens
+from ecologits_like.impacts.output import (
+    GWP,
+    PE,
+    WCF,
+    ADPe,
+    Embodied,
+    Energy,
+    FieldSource,
+    ImpactsOutput,
+    ImpactsWarning,
+    Usage,
+    fast_construct,
+    impact_builder,
+)
+from ecologits_like.impacts.range_value import RangeValue, ValueOrRange, _set_central, _set_max, _set_min
+
+__all__ = ["EstimateFields", "OutputRecipe"]
+
+_new = object.__new__
+
+# Positions of the indicators in :data:`~ecologits_like.impacts.compiled.INDICATORS`.
+_ENERGY, _USAGE_GWP, _USAGE_ADPE, _USAGE_PE, _WCF = 0, 1, 2, 3, 4
+_EMBODIED_GWP, _EMBODIED_ADPE, _EMBODIED_PE = 5, 6, 7
+_TOTAL_GWP, _TOTAL_ADPE, _TOTAL_PE = 8, 9, 10
+
+
+@dataclass(frozen=True, slots=True)
+class OutputRecipe:
+    """What an estimate's output needs from its plan (everything that does not depend on the request)."""
+
+    scenarios: tuple[Coefficients, ...]  # the low scenario; then the high one and, when ranges carry it, the central
+    counts_prompt: bool  # whether uncached input tokens are counted (prompt processing)
+    warnings: tuple[ImpactsWarning, ...]
+
+
+#: Each indicator's lower bounds, upper bounds and central values (``None``: the range's midpoint),
+#: in :data:`~ecologits_like.impacts.compiled.INDICATORS` order.
+_Bounds = tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...] | None]
+
+
+def _bounds(results: list[tuple[float, ...]]) -> _Bounds:
+    """Each indicator's range from the scenarios' results (``[low]``, ``[low, high]`` or ``[low, high, central]``).
+
+    Every formula is monotonic in the uncertain inputs, so the low scenario gives the minimum;
+    the guards below only make sure that a range is never inverted and that its central value
+    lies inside it, whatever the last-bit rounding.
+    """
+    if len(results) == 1:
+        return results[0], results[0], None
+    lows, highs = results[0], results[1]
+    if len(results) == 2:
+        if all(map(operator.le, lows, highs)):
+            return lows, highs, None
+        return tuple(map(min, lows, highs)), tuple(map(max, lows, highs)), None
+    centrals = results[2]
+    if all(map(operator.le, lows + centrals, centrals + highs)):  # low <= central <= high, all at once
+        return lows, highs, centrals
+    ordered_lows = tuple(map(min, lows, highs))
+    ordered_highs = tuple(map(max, lows, highs))
+    clamped = tuple(min(max(c, lo), hi) for c, lo, hi in zip(centrals, ordered_lows, ordered_highs, strict=True))
+    return ordered_lows, ordered_highs, clamped
+
+
+class EstimateFields(FieldSource):
+    """The fields of one estimate's :class:`ImpactsOutput`, from its plan's recipe and the request.
+
+    ``request_latency`` is ``inf`` when unknown; ``input_tokens`` / ``cached_input_tokens`` may be
+    ``None`` (not reported) and only count when the recipe counts prompt processing.
+    """
+
+    __slots__ = ("_bounds", "_cached_input_tokens", "_input_tokens", "_output_tokens", "_recipe", "_request_latency")
+
+    def __init__(
+        self,
+        recipe: OutputRecipe,
+        output_tokens: int,
+        request_latency: float,
+        input_tokens: int | None,
+        cached_input_tokens: int | None,
+    ) -> None:
+        self._recipe = recipe
+        self._output_tokens = output_tokens
+        self._request_latency = request_latency
+        self._input_tokens = input_tokens
+        self._cached_input_tokens = cached_input_tokens
+        self._bounds: _Bounds | None = None
+
+    def _computed(self) -> _Bounds:
+        """All the arithmetic of the estimate, once (two threads may both compute it: the same floats)."""
+        bounds = self._bounds
+        if bounds is None:
+            recipe = self._recipe
+            prompt = 0.0
+            if self._input_tokens and recipe.counts_prompt:
+                prompt = float(prefill_tokens(self._input_tokens, self._cached_input_tokens or 0))
+            results = evaluate_indicators(recipe.scenarios, self._output_tokens, self._request_latency, prompt)
+            bounds = self._bounds = _bounds(results)
+        return bounds
+
+    def _value(self, index: int) -> ValueOrRange:
+        """Indicator ``index`` as the output holds it: a float when exact, else a :class:`RangeValue`."""
+        lows, highs, centrals = self._bounds or self._computed()
+        low = lows[index]
+        high = highs[index]
+        if low == high:
+            return low
+        value = _new(RangeValue)  # RangeValue._trusted inlined: the bounds are ordered, the central inside
+        _set_min(value, low)
+        _set_max(value, high)
+        _set_central(value, None if centrals is None else centrals[index])
+        return value
+
+    def field(self, name: str, fields: dict[str, Any]) -> Any:
+        """The value of field ``name``: the one in ``fields``, else built and stored there.
+
+        The first call computes the whole estimate (:meth:`_computed`), whichever field it asks for.
+        """
+        value = fields.get(name)
+        if value is None:
+            if self._bounds is None:
+                self._computed()
+            total = _TOTALS.get(name)
+            if total is not None:
+                build, index = total
+                value = fields.setdefault(name, build(self._value(index)))
+            else:
+                value = fields.setdefault(name, _MODELS[name](self, fields))
+        return value
+
+    def complete(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """Store every missing field in ``fields``; return them all in declaration order."""
+        self._computed()
+        field = self.field
+        return {name: field(name, fields) for name in _FIELD_ORDER}
+
+    def _usage(self, fields: dict[str, Any]) -> Usage:
+        return fast_construct(
+            Usage,
+            {
+                "energy": self.field("energy", fields),  # the output's own total: out.energy is out.usage.energy
+                "gwp": _gwp(self._value(_USAGE_GWP)),
+                "adpe": _adpe(self._value(_USAGE_ADPE)),
+                "pe": _pe(self._value(_USAGE_PE)),
+                "wcf": self.field("wcf", fields),  # the same for water, which has no embodied phase
+            },
+        )
+
+    def _embodied(self, fields: dict[str, Any]) -> Embodied:
+        return fast_construct(
+            Embodied,
+            {
+                "gwp": _gwp(self._value(_EMBODIED_GWP)),
+                "adpe": _adpe(self._value(_EMBODIED_ADPE)),
+                "pe": _pe(self._value(_EMBODIED_PE)),
+            },
+        )
+
+    def _warnings(self, fields: dict[str, Any]) -> list[ImpactsWarning]:
+        return list(self._recipe.warnings)
+
+    def _errors(self, fields: dict[str, Any]) -> list[Any]:
+        return []
+
+
+_energy = impact_builder(Energy)
+_gwp = impact_builder(GWP)
+_adpe = impact_builder(ADPe)
+_pe = impact_builder(PE)
+_wcf = impact_builder(WCF)
+
+# The output's totals: one impact model over one indicator each.
+_TOTALS: dict[str, tuple[Callable[[ValueOrRange], Any], int]] = {
+    "energy": (_energy, _ENERGY),
+    "gwp": (_gwp, _TOTAL_GWP),
+    "adpe": (_adpe, _TOTAL_ADPE),
+    "pe": (_pe, _TOTAL_PE),
+    "wcf": (_wcf, _WCF),
+}
+# The other fields.
+_MODELS: dict[str, Callable[[EstimateFields, dict[str, Any]], Any]] = {
+    "usage": EstimateFields._usage,
+    "embodied": EstimateFields._embodied,
+    "warnings": EstimateFields._warnings,
+    "errors": EstimateFields._errors,
+}
+_FIELD_ORDER = tuple(ImpactsOutput.model_fields)
+if set(_FIELD_ORDER) != set(_TOTALS) | set(_MODELS):  # a field added to ImpactsOutput needs a builder here
+    raise RuntimeError(f"EstimateFields builds {sorted({*_TOTALS, *_MODELS})}, ImpactsOutput has {_FIELD_ORDER}")

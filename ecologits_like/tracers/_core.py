@@ -24,7 +24,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ecologits_like._log import log_once, logger
 from ecologits_like.impacts.methodology import DEFAULT_METHODOLOGY
@@ -69,6 +69,7 @@ __all__ = [
     "Target",
     "TracerConfig",
     "UnsupportedSDKError",
+    "UsageCatcher",
     "attach",
 ]
 
@@ -138,6 +139,23 @@ Prepare = Callable[[Any, dict[str, Any], Tally], None]
 Requested = Callable[[Any, dict[str, Any]], object]
 
 
+class UsageCatcher(Protocol):
+    """Takes the hidden usage-only event off an SDK stream before the SDK parses it (see ``Shape.catch_usage``)."""
+
+    def take(self, tally: Tally) -> bool:
+        """Read the next event: when it is the hidden usage chunk, record its usage and drop it (``True``);
+        otherwise put it back for the SDK (``False``). Never raises and never loses an event."""
+
+    async def atake(self, tally: Tally) -> bool:
+        """The async twin of :meth:`take`."""
+
+
+#: ``catch_usage(sdk_stream)``: for a stream whose usage-only chunk the tracer hides (``Tally.hide_usage``),
+#: installed before the first read; ``None`` when the SDK's layout is not the expected one (the SDK then
+#: parses that chunk and ``on_chunk`` hides it: same result, slower).
+CatchUsage = Callable[[Any], "UsageCatcher | None"]
+
+
 @dataclass(frozen=True, slots=True)
 class Shape:
     """A kind of response (chat completion, Responses API response, Anthropic message...)."""
@@ -147,6 +165,7 @@ class Shape:
     on_chunk: OnChunk
     prepare: Prepare | None = None
     requested: Requested | None = None
+    catch_usage: CatchUsage | None = None
 
 
 @dataclass(frozen=True, slots=True)

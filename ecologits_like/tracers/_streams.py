@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import wrapt
 
 from ecologits_like.impacts.output import ImpactsOutput
-from ecologits_like.tracers._core import FINAL, HIDE_FINAL, LOOKAHEAD, PASS, Call, attach
+from ecologits_like.tracers._core import FINAL, HIDE_FINAL, LOOKAHEAD, PASS, Call, UsageCatcher, attach
 
 __all__ = ["TracedAsyncStream", "TracedStream"]
 
@@ -51,13 +51,33 @@ class _Tap:
     Slots (not a ``__dict__``, not the proxy) because they are read on every chunk.
     """
 
-    __slots__ = ("__weakref__", "call", "context", "done", "impacts", "last", "on_chunk", "queued", "read", "tally")
+    __slots__ = (
+        "__weakref__",
+        "call",
+        "catcher",
+        "context",
+        "done",
+        "impacts",
+        "last",
+        "on_chunk",
+        "queued",
+        "read",
+        "tally",
+    )
 
-    def __init__(self, read: Any, call: Call) -> None:
+    def __init__(self, stream: Any, read: Any, call: Call) -> None:
         self.read = read  # the SDK stream's bound __next__ / __anext__
         self.call = call
         self.tally = call.tally
         self.on_chunk = call.shape.on_chunk
+        #: Takes the usage-only chunk the tracer asked for before the SDK parses it (see ``Shape.catch_usage``).
+        self.catcher: UsageCatcher | None = None
+        catch_usage = call.shape.catch_usage
+        if catch_usage is not None and self.tally.hide_usage:
+            try:
+                self.catcher = catch_usage(stream)
+            except Exception as exc:  # the SDK then parses that chunk and on_chunk hides it
+                call.tracer_error("catch-usage", exc)
         self.impacts: ImpactsOutput | None = None
         self.done = False
         #: The chunk handed over last (``_NOTHING`` before the first).
@@ -176,6 +196,9 @@ class _SyncTap(_Tap):
         if code == FINAL:
             return self.final(item)
         if code == LOOKAHEAD:
+            catcher = self.catcher
+            if catcher is not None and catcher.take(self.tally):
+                return self.final(item)  # the hidden usage chunk came next: taken unparsed
             try:
                 following = self.read()
             except StopIteration:
@@ -234,6 +257,9 @@ class _AsyncTap(_Tap):
         if code == FINAL:
             return self.final(item)
         if code == LOOKAHEAD:
+            catcher = self.catcher
+            if catcher is not None and await catcher.atake(self.tally):
+                return self.final(item)
             try:
                 following = await self.read()
             except StopAsyncIteration:
@@ -260,7 +286,7 @@ class TracedStream(_Proxy):
 
     def __init__(self, wrapped: Any, call: Call) -> None:
         super().__init__(wrapped)
-        self._self_tap = _SyncTap(getattr(wrapped, "__next__", None), call)
+        self._self_tap = _SyncTap(wrapped, getattr(wrapped, "__next__", None), call)
 
     @property
     def impacts(self) -> ImpactsOutput | None:
@@ -296,7 +322,7 @@ class TracedAsyncStream(_Proxy):
 
     def __init__(self, wrapped: Any, call: Call) -> None:
         super().__init__(wrapped)
-        self._self_tap = _AsyncTap(getattr(wrapped, "__anext__", None), call)
+        self._self_tap = _AsyncTap(wrapped, getattr(wrapped, "__anext__", None), call)
 
     @property
     def impacts(self) -> ImpactsOutput | None:

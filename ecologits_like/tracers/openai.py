@@ -14,9 +14,11 @@ Chat streams and usage: when the caller did not pass ``stream_options`` and the 
 ``*.openai.com``, the tracer adds ``stream_options={"include_usage": True}`` and hides the extra
 usage-only final chunk again, so the caller sees exactly the chunks it would have seen; the chunk
 carrying ``finish_reason`` is held back only until that usage chunk (sent right behind it) arrives,
-and carries the impacts. Azure and other OpenAI-compatible endpoints are left untouched (older
-Azure API versions reject ``stream_options``); there, and when the caller turned usage off, the
-tracer counts content-delta chunks (about one token each) as a fallback. Responses API streams
+and carries the impacts. That usage chunk is read from its JSON before the SDK parses it into a
+pydantic object (see ``_openai_usage.py``), so asking for it costs next to nothing. Azure and
+other OpenAI-compatible endpoints are left untouched (older Azure API versions reject
+``stream_options``); there, and when the caller turned usage off, the tracer counts content-delta
+chunks (about one token each) as a fallback. Responses API streams
 always end with ``response.completed`` (or ``.incomplete`` / ``.failed``) carrying usage.
 """
 
@@ -34,6 +36,7 @@ from ecologits_like.tracers._core import (
     Shape,
     Tally,
     Target,
+    UsageCatcher,
     is_omitted,
 )
 
@@ -100,7 +103,14 @@ def prepare_chat(resource: Any, kwargs: dict[str, Any], tally: Tally) -> None:
         tally.hide_usage = True
 
 
-CHAT = Shape("openai.chat", extract_chat, on_chat_chunk, prepare_chat)
+def catch_usage(stream: Any) -> UsageCatcher | None:
+    """Take the usage-only chunk ``prepare_chat`` asked for off ``stream``'s events, unparsed."""
+    from ecologits_like.tracers import _openai_usage  # with the first stream, not at init
+
+    return _openai_usage.install(stream)
+
+
+CHAT = Shape("openai.chat", extract_chat, on_chat_chunk, prepare_chat, catch_usage=catch_usage)
 
 
 # -- Responses API ----------------------------------------------------------------------------------

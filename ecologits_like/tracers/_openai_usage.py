@@ -1,0 +1,196 @@
+"""The usage-only chunk of an OpenAI chat stream, taken off the SSE events before the SDK parses it.
+
+For official-endpoint chat streams the tracer asks for ``stream_options={"include_usage": True}``
+and hides the extra chunk again (see ``tracers/openai.py``). Turning that chunk into a pydantic
+``ChatCompletionChunk`` costs the SDK as much as any other chunk (its ``construct_type`` walks the
+type annotations), about 150 µs of CPU on a 2-core VM: more than all the tracer's own work on a
+100-chunk stream. The caller never sees that chunk, so the tracer reads its JSON instead.
+
+How: the SDK stream (``openai.Stream`` / ``AsyncStream``, 1.x to 3.x) keeps its SSE decoder in the
+private ``_decoder`` attribute and calls ``_decoder.iter_bytes(...)`` (``aiter_bytes`` when async)
+on its first read. :func:`install` replaces that decoder, before the first read, by a
+:class:`HiddenUsageCatcher` whose events are the decoder's own, passed through a relay generator.
+When the chunk carrying ``finish_reason`` has been read, the stream tap calls
+:meth:`HiddenUsageCatcher.take`: it reads the next event straight from the decoder; a usage-only
+chunk is recorded and dropped (the SDK never parses it), anything else (``[DONE]``, another chunk,
+an error event, a read error) is put back into the relay, which hands it to the SDK next, exactly
+as if nothing had looked at it.
+
+Safe fallback: when the stream has no such decoder, or the SDK never calls it (its layout changed),
+:meth:`~HiddenUsageCatcher.take` reports ``False`` and the tracer reads the SDK's parsed chunk as
+before. ``tests/tracers/test_stream_usage_catcher.py`` fails loudly when that fallback is in use
+with the installed ``openai``.
+
+Per chunk this adds one generator step (the relay) and no allocation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from ecologits_like.tracers._core import Tally
+
+__all__ = ["HiddenUsageCatcher", "install", "usage_from_chunk"]
+
+
+class _Raised:
+    """A read error the tracer met while looking ahead: the relay raises it in the SDK's frame."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def _relay(events: Iterator[Any], held: list[Any]) -> Iterator[Any]:
+    """``events``, with what the tracer put back in ``held`` handed over right after the current one."""
+    try:
+        for event in events:
+            yield event
+            while held:  # empty but for the one event the tracer looked at
+                item = held.pop()
+                if type(item) is _Raised:
+                    raise item.error
+                yield item
+    finally:
+        close = getattr(events, "close", None)  # as ``yield from`` would: the decoder resets itself
+        if close is not None:
+            close()
+
+
+async def _arelay(events: AsyncIterator[Any], held: list[Any]) -> AsyncIterator[Any]:
+    """The async twin of :func:`_relay`."""
+    try:
+        async for event in events:
+            yield event
+            while held:
+                item = held.pop()
+                if type(item) is _Raised:
+                    raise item.error
+                yield item
+    finally:
+        aclose = getattr(events, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+def usage_from_chunk(tally: Tally, data: str) -> bool:
+    """Record the usage of a usage-only chat chunk given as its JSON text; ``False`` for anything else.
+
+    A usage-only chunk is a JSON object with ``"choices": []``, a ``usage`` object with an integer
+    ``completion_tokens`` and no ``error``. Reads the same fields as ``tracers.openai._chat_usage``.
+    """
+    if not data.startswith("{"):
+        return False
+    try:
+        chunk = json.loads(data)
+    except ValueError:
+        return False
+    if type(chunk) is not dict or chunk.get("choices") != [] or "error" in chunk:
+        return False
+    usage = chunk.get("usage")
+    if type(usage) is not dict:
+        return False
+    output, prompt = usage.get("completion_tokens"), usage.get("prompt_tokens")
+    if type(output) is not int or (prompt is not None and type(prompt) is not int):
+        return False
+    tally.output_tokens = output
+    tally.input_tokens = prompt
+    prompt_details = usage.get("prompt_tokens_details")
+    if type(prompt_details) is dict and type(prompt_details.get("cached_tokens")) is int:
+        tally.cached_input_tokens = prompt_details["cached_tokens"]
+    completion_details = usage.get("completion_tokens_details")
+    if type(completion_details) is dict and type(completion_details.get("reasoning_tokens")) is int:
+        tally.reasoning_tokens = completion_details["reasoning_tokens"]
+    model = chunk.get("model")
+    if tally.model is None and type(model) is str and model:
+        tally.model = model
+    return True
+
+
+def _is_plain_data_event(event: Any) -> bool:
+    """An SSE event the SDK would parse as a chunk (no ``event:`` name; names mark other payloads)."""
+    return event.event is None and type(event.data) is str
+
+
+class HiddenUsageCatcher:
+    """Stands in for the SDK stream's SSE decoder; see the module docstring.
+
+    The SDK calls :meth:`iter_bytes` / :meth:`aiter_bytes` (and nothing else; other attributes are
+    the decoder's). The stream tap calls :meth:`take` / :meth:`atake`.
+    """
+
+    __slots__ = ("_decoder", "_events", "_held")
+
+    def __init__(self, decoder: Any) -> None:
+        self._decoder = decoder
+        #: The decoder's event iterator, once the SDK has asked for it (``None`` before: not engaged).
+        self._events: Any = None
+        #: What :meth:`take` put back: at most one event or one ``_Raised``.
+        self._held: list[Any] = []
+
+    # -- the SDK's side: the decoder protocol ------------------------------------------------------
+
+    def iter_bytes(self, iterator: Iterator[bytes]) -> Iterator[Any]:
+        """The decoder's events, through the relay."""
+        self._events = events = self._decoder.iter_bytes(iterator)
+        return _relay(events, self._held)
+
+    def aiter_bytes(self, iterator: AsyncIterator[bytes]) -> AsyncIterator[Any]:
+        """The decoder's events, through the async relay."""
+        self._events = events = self._decoder.aiter_bytes(iterator)
+        return _arelay(events, self._held)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._decoder, name)
+
+    # -- the tracer's side --------------------------------------------------------------------------
+
+    def take(self, tally: Tally) -> bool:
+        """Read the next event; drop it when it is the usage-only chunk (``True``), else put it back."""
+        events = self._events
+        if events is None or not hasattr(events, "__next__"):
+            return False
+        try:
+            event = next(events)
+        except StopIteration:
+            return False  # the relay ends too: the SDK sees the end of the stream
+        except BaseException as exc:  # the SDK's read raises it (its own error mapping applies)
+            self._held.append(_Raised(exc))
+            return False
+        return self._keep_or_put_back(tally, event)
+
+    async def atake(self, tally: Tally) -> bool:
+        """The async twin of :meth:`take`."""
+        events = self._events
+        if events is None or not hasattr(events, "__anext__"):
+            return False
+        try:
+            event = await events.__anext__()
+        except StopAsyncIteration:
+            return False
+        except BaseException as exc:
+            self._held.append(_Raised(exc))
+            return False
+        return self._keep_or_put_back(tally, event)
+
+    def _keep_or_put_back(self, tally: Tally, event: Any) -> bool:
+        try:
+            if _is_plain_data_event(event) and usage_from_chunk(tally, event.data):
+                return True
+        except Exception:  # an unexpected event shape: the SDK deals with it as it would have
+            pass
+        self._held.append(event)
+        return False
+
+
+def install(stream: Any) -> HiddenUsageCatcher | None:
+    """Put a :class:`HiddenUsageCatcher` in place of ``stream``'s SSE decoder; ``None`` when it has none."""
+    decoder = getattr(stream, "_decoder", None)
+    if decoder is None or not (hasattr(decoder, "iter_bytes") or hasattr(decoder, "aiter_bytes")):
+        return None
+    catcher = HiddenUsageCatcher(decoder)
+    stream._decoder = catcher
+    return catcher

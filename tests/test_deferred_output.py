@@ -264,3 +264,21 @@ def test_threads_reading_fresh_outputs_at_once_see_the_same_objects() -> None:
         objects = [seen[i][n] for i in range(len(readers))]
         assert all(all(a is b for a, b in zip(objects[0], other, strict=True)) for other in objects[1:]), n
         assert out.energy is out.usage.energy and out.model_dump() == expected[n]
+
+
+@pytest.mark.parametrize(
+    ("value", "dumped"),
+    [
+        (0.25, 0.25),
+        (RangeValue(1, 2), {"min": 1.0, "max": 2.0}),
+        (RangeValue(1, 9, central=2), {"min": 1.0, "max": 9.0, "central": 2.0}),
+    ],
+)
+def test_impact_values_dump_as_numbers_or_range_mappings(value: float | RangeValue, dumped: object) -> None:
+    energy = Energy.of(value)
+    expected = {"type": "energy", "name": "Energy", "value": dumped, "unit": "kWh"}
+    assert energy.model_dump() == expected and energy.model_dump(mode="json") == expected
+    assert Energy.model_validate_json(energy.model_dump_json()) == energy
+    out = estimate_from_plan(_plan("openai", "gpt-4o-mini"), 10, 1.0)
+    assert ImpactsOutput.model_validate(out.model_dump()) == out
+    assert ImpactsOutput.model_validate_json(out.model_dump_json()) == out

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ecologits_like.impacts.compiled import Coefficients, evaluate_indicators
-from ecologits_like.impacts.llm import prefill_tokens
 from ecologits_like.impacts.output import (
     GWP,
     PE,
@@ -111,7 +110,10 @@ class EstimateFields(FieldSource):
             recipe = self._recipe
             prompt = 0.0
             if self._input_tokens and recipe.counts_prompt:
-                prompt = float(prefill_tokens(self._input_tokens, self._cached_input_tokens or 0))
+                # prefill_tokens() for two integers, without its check for numpy arrays (two
+                # generator frames per estimate once numpy is imported)
+                fresh = self._input_tokens - (self._cached_input_tokens or 0)
+                prompt = float(fresh) if fresh > 0 else 0.0
             results = evaluate_indicators(recipe.scenarios, self._output_tokens, self._request_latency, prompt)
             bounds = self._bounds = _bounds(results)
         return bounds

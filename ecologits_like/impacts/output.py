@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar, Literal, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from ecologits_like._log import log_once
 from ecologits_like.impacts.range_value import RangeValue, ValueOrRange
@@ -67,6 +67,12 @@ __all__ = [
 ]
 
 
+def _dump_value(value: ValueOrRange) -> float | dict[str, float]:
+    # One serializer for both shapes (a range as ``RangeValue.to_dict``): pydantic's own for the
+    # union ``float | RangeValue`` made each range cost ten times its ``to_dict`` in a model_dump.
+    return value.to_dict() if isinstance(value, RangeValue) else value
+
+
 class Impact(BaseModel):
     """One environmental indicator.
 
@@ -81,7 +87,7 @@ class Impact(BaseModel):
 
     type: str
     name: str
-    value: ValueOrRange
+    value: Annotated[ValueOrRange, PlainSerializer(_dump_value, return_type=float | dict[str, float])]
     unit: str
 
     #: Defaults applied by :meth:`of`; each subclass sets its own.
@@ -325,7 +331,12 @@ class ImpactsOutput(BaseModel):
     @classmethod
     def deferred(cls, build: Callable[..., ImpactsOutput], *args: Any) -> ImpactsOutput:
         """An output equal to ``build(*args)``, built when first read (``build`` must not depend on time)."""
-        return cls._pending(_Deferred(build, args))
+        obj = _new(cls)
+        _set_dict(obj, {})
+        _set_fields_set(obj, _FIELDS_SETS.get(cls) or _fields_set(cls))
+        _set_extra(obj, None)
+        _set_private(obj, _Deferred(build, args))
+        return obj
 
     @classmethod
     def lazy(cls, source: FieldSource) -> ImpactsOutput:
@@ -336,15 +347,11 @@ class ImpactsOutput(BaseModel):
         whole (``model_dump``, ``==``, ``repr``, pickling, copying...) builds the rest, reusing the
         objects already built, so ``out.energy is out.usage.energy`` holds whatever was read first.
         """
-        return cls._pending(source)
-
-    @classmethod
-    def _pending(cls, pending: _Deferred | FieldSource) -> ImpactsOutput:
-        obj = _new(cls)
+        obj = _new(cls)  # as in ``deferred``, written out: this runs on every estimate and traced call
         _set_dict(obj, {})
         _set_fields_set(obj, _FIELDS_SETS.get(cls) or _fields_set(cls))
         _set_extra(obj, None)
-        _set_private(obj, pending)
+        _set_private(obj, source)
         return obj
 
     def _materialize(self) -> None:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ecologits_like._plan import Plan, get_plan
 from ecologits_like.estimate import estimate_from_plan
-from ecologits_like.impacts.compiled import evaluate
+from ecologits_like.impacts.compiled import evaluate, evaluate_indicators
 from ecologits_like.impacts.compose import to_output
 from ecologits_like.impacts.lazy import EstimateFields, OutputRecipe
 from ecologits_like.impacts.llm import prefill_tokens
@@ -175,7 +175,8 @@ def test_first_read_computes_everything_but_builds_only_that_field() -> None:
     assert isinstance(source, EstimateFields) and _raw_fields(out) == {}
     energy = out.energy
     # all the arithmetic is done (every indicator of every scenario), but only Energy was built
-    assert source._bounds is not None and all(len(scenario) == 11 for scenario in source._bounds if scenario)
+    results = source._results  # the eleven indicators of the low, high and central scenarios
+    assert results is not None and len(results) == 3 and all(len(scenario) == 11 for scenario in results)
     assert list(_raw_fields(out)) == ["energy"] and _pending(out) is source
     usage = out.usage  # the Usage model shares the output's energy and water totals
     assert set(_raw_fields(out)) == {"energy", "usage", "wcf"}
@@ -195,6 +196,23 @@ def test_any_first_read_gives_the_eager_output(first: str) -> None:
     eager = _readable(plan, 99, 1.5, 40, 0)
     assert repr(out) == repr(eager) and dict(out) == dict(eager) and list(dict(out)) == list(FIELDS)
     assert getattr(out, first) is value and out.energy is out.usage.energy and out.wcf is out.usage.wcf
+
+
+def test_ranges_are_never_inverted_and_central_values_stay_inside() -> None:
+    # Scenarios given out of order (the "high" one lower), and a central one above both: the
+    # output still has min <= central <= max, as the readable composition guarantees.
+    low, high, central = (2.0,) * 16, (1.0,) * 16, (3.0,) * 16
+    inverted = ImpactsOutput.lazy(EstimateFields(OutputRecipe((low, high, central), False, ()), 10, 1.0, None, None))
+    results = evaluate_indicators((low, high, central), 10, 1.0, 0.0)
+    for index, value in enumerate(
+        (inverted.energy, inverted.usage.gwp, inverted.usage.adpe, inverted.usage.pe, inverted.wcf)
+    ):
+        assert isinstance(value.value, RangeValue)
+        assert (value.min, value.max, value.central) == (results[1][index], results[0][index], results[0][index])
+    two = ImpactsOutput.lazy(EstimateFields(OutputRecipe((low, high), False, ()), 10, 1.0, None, None))
+    assert two.energy.value == RangeValue(results[1][0], results[0][0]) and not two.energy.value.has_central
+    one = ImpactsOutput.lazy(EstimateFields(OutputRecipe((low,), False, ()), 10, 1.0, None, None))
+    assert one.energy.value == results[0][0] and type(one.energy.value) is float
 
 
 class _BrokenScenario(tuple):  # type: ignore[type-arg]

@@ -10,7 +10,6 @@ output is read as a whole.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -51,34 +50,6 @@ class OutputRecipe:
     warnings: tuple[ImpactsWarning, ...]
 
 
-#: Each indicator's lower bounds, upper bounds and central values (``None``: the range's midpoint),
-#: in :data:`~ecologits_like.impacts.compiled.INDICATORS` order.
-_Bounds = tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...] | None]
-
-
-def _bounds(results: list[tuple[float, ...]]) -> _Bounds:
-    """Each indicator's range from the scenarios' results (``[low]``, ``[low, high]`` or ``[low, high, central]``).
-
-    Every formula is monotonic in the uncertain inputs, so the low scenario gives the minimum;
-    the guards below only make sure that a range is never inverted and that its central value
-    lies inside it, whatever the last-bit rounding.
-    """
-    if len(results) == 1:
-        return results[0], results[0], None
-    lows, highs = results[0], results[1]
-    if len(results) == 2:
-        if all(map(operator.le, lows, highs)):
-            return lows, highs, None
-        return tuple(map(min, lows, highs)), tuple(map(max, lows, highs)), None
-    centrals = results[2]
-    if all(map(operator.le, lows + centrals, centrals + highs)):  # low <= central <= high, all at once
-        return lows, highs, centrals
-    ordered_lows = tuple(map(min, lows, highs))
-    ordered_highs = tuple(map(max, lows, highs))
-    clamped = tuple(min(max(c, lo), hi) for c, lo, hi in zip(centrals, ordered_lows, ordered_highs, strict=True))
-    return ordered_lows, ordered_highs, clamped
-
-
 class EstimateFields(FieldSource):
     """The fields of one estimate's :class:`ImpactsOutput`, from its plan's recipe and the request.
 
@@ -86,7 +57,7 @@ class EstimateFields(FieldSource):
     ``None`` (not reported) and only count when the recipe counts prompt processing.
     """
 
-    __slots__ = ("_bounds", "_cached_input_tokens", "_input_tokens", "_output_tokens", "_recipe", "_request_latency")
+    __slots__ = ("_cached_input_tokens", "_input_tokens", "_output_tokens", "_recipe", "_request_latency", "_results")
 
     def __init__(
         self,
@@ -101,12 +72,15 @@ class EstimateFields(FieldSource):
         self._request_latency = request_latency
         self._input_tokens = input_tokens
         self._cached_input_tokens = cached_input_tokens
-        self._bounds: _Bounds | None = None
+        self._results: list[tuple[float, ...]] | None = None
 
-    def _computed(self) -> _Bounds:
-        """All the arithmetic of the estimate, once (two threads may both compute it: the same floats)."""
-        bounds = self._bounds
-        if bounds is None:
+    def _computed(self) -> list[tuple[float, ...]]:
+        """All the arithmetic of the estimate, once (two threads may both compute it: the same floats).
+
+        The eleven indicators of each scenario: ``[low]``, ``[low, high]`` or ``[low, high, central]``.
+        """
+        results = self._results
+        if results is None:
             recipe = self._recipe
             prompt = 0.0
             if self._input_tokens and recipe.counts_prompt:
@@ -115,20 +89,33 @@ class EstimateFields(FieldSource):
                 fresh = self._input_tokens - (self._cached_input_tokens or 0)
                 prompt = float(fresh) if fresh > 0 else 0.0
             results = evaluate_indicators(recipe.scenarios, self._output_tokens, self._request_latency, prompt)
-            bounds = self._bounds = _bounds(results)
-        return bounds
+            self._results = results
+        return results
 
     def _value(self, index: int) -> ValueOrRange:
-        """Indicator ``index`` as the output holds it: a float when exact, else a :class:`RangeValue`."""
-        lows, highs, centrals = self._bounds or self._computed()
-        low = lows[index]
-        high = highs[index]
+        """Indicator ``index`` as the output holds it: a float when exact, else a :class:`RangeValue`.
+
+        The low scenario gives the minimum and the high one the maximum (every formula is monotonic
+        in the uncertain inputs); the comparisons below only keep a last-bit rounding difference
+        from inverting a range or putting its central value outside it.
+        """
+        results = self._results or self._computed()
+        low = results[0][index]
+        if len(results) == 1:
+            return low
+        high = results[1][index]
         if low == high:
             return low
-        value = _new(RangeValue)  # RangeValue._trusted inlined: the bounds are ordered, the central inside
+        if low > high:
+            low, high = high, low
+        value = _new(RangeValue)  # RangeValue._trusted inlined: this runs for every indicator read
         _set_min(value, low)
         _set_max(value, high)
-        _set_central(value, None if centrals is None else centrals[index])
+        if len(results) == 3:
+            central = results[2][index]
+            _set_central(value, low if central < low else high if central > high else central)
+        else:
+            _set_central(value, None)
         return value
 
     def field(self, name: str, fields: dict[str, Any]) -> Any:
@@ -138,7 +125,7 @@ class EstimateFields(FieldSource):
         """
         value = fields.get(name)
         if value is None:
-            if self._bounds is None:
+            if self._results is None:
                 self._computed()
             total = _TOTALS.get(name)
             if total is not None:

@@ -57,7 +57,6 @@ def test_the_first_read_computes_everything_once_and_builds_one_model() -> None:
         "lazy:field": 1,
         "lazy:_computed": 1,
         "compiled:evaluate_indicators": 1,  # every indicator of the three scenarios
-        "lazy:_bounds": 1,
         "lazy:_value": 1,
         "output:build": 1,  # the Energy model
     }, counts

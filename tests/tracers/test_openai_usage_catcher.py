@@ -289,3 +289,70 @@ def test_a_usage_only_chunk_is_read_like_the_parsed_one() -> None:
     assert _openai_usage.usage_from_chunk(tally, data) is True
     assert (tally.output_tokens, tally.input_tokens, tally.cached_input_tokens, tally.reasoning_tokens) == (8, 19, 4, 2)
     assert tally.model == "gpt-4o-mini-2024-07-18"
+
+
+# -- asking for usage ------------------------------------------------------------------------------------
+
+
+def _count_calls_named(fn: Callable[[], Any], name: str) -> int:
+    calls = 0
+
+    def profile(frame: FrameType, event: str, arg: Any) -> None:
+        nonlocal calls
+        if event == "call" and frame.f_code.co_name == name and "/openai/" in frame.f_code.co_filename:
+            calls += 1
+
+    sys.setprofile(profile)
+    try:
+        fn()
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def test_asking_for_usage_adds_no_work_to_the_sdk_s_request_building() -> None:
+    """``stream_options`` goes in ``extra_body``: the SDK's typed transform of the request is the bare one."""
+    api = FakeAPI()
+    client = openai_client(api)
+
+    def request() -> None:
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True).close()
+
+    bare = _count_calls_named(request, "_transform_recursive")
+    EcoLogits.init(providers=["openai"])
+    traced = _count_calls_named(request, "_transform_recursive")
+    assert api.last_body["stream_options"] == {"include_usage": True}
+    assert traced == bare > 0
+
+
+def test_the_caller_s_extra_body_is_kept_and_not_modified(records: list[RequestRecord]) -> None:
+    api = FakeAPI()
+    extra = {"metadata": {"run": "42"}}
+    EcoLogits.init(providers=["openai"])
+    chunks = list(
+        openai_client(api).chat.completions.create(
+            model="gpt-4o-mini", messages=MESSAGES, stream=True, extra_body=extra
+        )
+    )
+    assert extra == {"metadata": {"run": "42"}}
+    assert api.last_body["metadata"] == {"run": "42"} and api.last_body["stream_options"] == {"include_usage": True}
+    assert len(chunks) == 9 and only(records).output_tokens == 8
+
+
+def test_stream_options_in_the_caller_s_extra_body_are_the_caller_s_choice(records: list[RequestRecord]) -> None:
+    api = FakeAPI()
+
+    def run() -> tuple[list[str], type[BaseException] | None, list[Any]]:
+        return _read(
+            openai_client(api).chat.completions.create(
+                model="gpt-4o-mini",
+                messages=MESSAGES,
+                stream=True,
+                extra_body={"stream_options": {"include_usage": True}},
+            )
+        )
+
+    bare, traced = _bare_then_traced(run)
+    assert traced[:2] == bare[:2] and traced[2][-1].choices == []  # the caller asked for the usage chunk: shown
+    record = only(records)
+    assert record.output_tokens == 8 and traced[2][-1].impacts is record.impacts

@@ -1,10 +1,12 @@
 """Overhead benchmarks: real SDK clients over in-process HTTP, bare vs instrumented, plus engine throughput.
 
-    python benchmarks/run.py            # full run (about 2-3 minutes on 2 cores)
-    python benchmarks/run.py --quick    # about 30 s, noisier
+    python benchmarks/run.py            # full run (a few minutes on 2 cores)
+    python benchmarks/run.py --quick    # about 2 minutes, noisier
 
-Every mode (bare SDK, ecologits_like, and the ``ecologits`` package when importable) runs in its
-own subprocess, because patching is process-wide. Results go to ``benchmarks/RESULTS.md`` and stdout.
+The SDK-call measurements (ecologits_like, and the ``ecologits`` package when importable) and the
+engine each run in their own subprocess, because patching is process-wide; cold start runs
+``python -c`` subprocesses. Results go to ``benchmarks/RESULTS.md`` and stdout. The transports do
+no I/O, so verdicts use CPU time (see "measuring" below and ``docs/performance.md``).
 """
 
 from __future__ import annotations
@@ -35,7 +37,75 @@ TARGET_COLD_MS = 30.0
 TARGET_RSS_MIB = 3.0
 
 
-# -- worker: one mode per process -----------------------------------------------------------------
+# -- measuring -------------------------------------------------------------------------------------
+#
+# In-process transports do no I/O: every microsecond a call takes is CPU work in this thread, so
+# the thread's CPU time (``time.thread_time_ns``) is the work itself, while wall time also counts
+# whatever else the machine ran meanwhile (other processes, steal on a shared VM). Both are taken
+# over the same blocks of calls. The overhead is the median of paired differences: blocks of calls
+# alternate bare / instrumented (the order flips every pair), one untimed call after each switch.
+#
+# Even CPU time of a whole SDK call varies by a few percent from block to block (caches, garbage
+# collection), i.e. tens of µs on a 1 ms call. So each SDK request method also gets a timing shim
+# under our patch (``SdkClock``): the CPU time spent *inside* the SDK's own method is subtracted,
+# which leaves the work done around it: by the caller's lambda and, when instrumented, by our
+# wrapper. That difference is steady to a fraction of a µs. It leaves out what we might cause
+# inside the SDK's method (the wrapper passes the caller's arguments straight through; garbage
+# collection triggered by our allocations lands wherever the collector happens to run), which the
+# whole-call CPU difference, reported beside it with its confidence interval, would show.
+
+
+def _ci_of_median(values: list[float]) -> tuple[float, float]:
+    """A distribution-free ~95 % confidence interval of the median (order statistics)."""
+    ordered = sorted(values)
+    n = len(ordered)
+    k = max(0, int((n - 1.96 * n**0.5) / 2))
+    return ordered[k], ordered[min(n - 1, n - 1 - k)]
+
+
+class SdkClock:
+    """Thread CPU time spent inside the SDK's own request methods (shims installed before ``init``)."""
+
+    def __init__(self) -> None:
+        self.inside_ns = 0
+
+    def install(self, cls: type, name: str, *, is_async: bool) -> None:
+        import functools
+
+        original = cls.__dict__[name]
+        clock = self
+        if is_async:
+
+            async def shim_async(*args: Any, **kwargs: Any) -> Any:
+                begin = time.thread_time_ns()
+                try:
+                    return await original(*args, **kwargs)
+                finally:
+                    clock.inside_ns += time.thread_time_ns() - begin
+
+            setattr(cls, name, functools.wraps(original)(shim_async))
+        else:
+
+            def shim(*args: Any, **kwargs: Any) -> Any:
+                begin = time.thread_time_ns()
+                try:
+                    return original(*args, **kwargs)
+                finally:
+                    clock.inside_ns += time.thread_time_ns() - begin
+
+            setattr(cls, name, functools.wraps(original)(shim))
+
+
+def _block(fn: Callable[[], Any], calls: int, clock: SdkClock) -> tuple[float, float, float]:
+    """Seconds per call over ``calls`` calls: wall, thread CPU, thread CPU outside the SDK's method."""
+    clock.inside_ns = 0
+    wall = time.perf_counter_ns()
+    cpu = time.thread_time_ns()
+    for _ in range(calls):
+        fn()
+    cpu = time.thread_time_ns() - cpu
+    wall = time.perf_counter_ns() - wall
+    return wall / calls / 1e9, cpu / calls / 1e9, (cpu - clock.inside_ns) / calls / 1e9
 
 
 def _median_per_call(fn: Callable[[], Any], calls: int, repeats: int) -> float:
@@ -57,6 +127,28 @@ PROVIDERS = ["openai", "anthropic", "mistralai", "cohere", "huggingface_hub"]
 READ_CASES = ("openai chat, impacts read",)
 
 
+def _shim_sdk_methods(clock: SdkClock) -> None:
+    """Time the request methods the non-streaming cases call (the SDK modules are imported by now)."""
+    from anthropic.resources.messages.messages import AsyncMessages, Messages
+    from cohere.v2.client import V2Client
+    from huggingface_hub import InferenceClient
+    from mistralai.client.chat import Chat
+    from openai.resources.chat.completions.completions import AsyncCompletions, Completions
+    from openai.resources.responses.responses import AsyncResponses, Responses
+
+    for cls, name in (
+        (Completions, "create"),
+        (Responses, "create"),
+        (Messages, "create"),
+        (Chat, "complete"),
+        (V2Client, "chat"),
+        (InferenceClient, "chat_completion"),
+    ):
+        clock.install(cls, name, is_async=False)
+    for cls in (AsyncCompletions, AsyncResponses, AsyncMessages):
+        clock.install(cls, "create", is_async=True)
+
+
 def worker(mode: str, quick: bool) -> dict[str, Any]:
     import asyncio
 
@@ -66,6 +158,13 @@ def worker(mode: str, quick: bool) -> dict[str, Any]:
     from ecologits_like import EcoLogits
 
     traced: dict[str, bool] = {}
+    clock = SdkClock()
+    _shim_sdk_methods(clock)  # before any client exists, and under the patches of either library
+    server = Server()
+    oai, ant = clients(server)
+    aoai, aant = async_clients(server)
+    other = OtherServer()
+    mistral, co_bare, hf = other_clients(other)
     if mode == "ecologits":
         import warnings
 
@@ -77,18 +176,12 @@ def worker(mode: str, quick: bool) -> dict[str, Any]:
                 Reference.init(providers=[provider])
             except Exception as exc:
                 print(f"[bench] ecologits cannot init {provider}: {exc!r}", file=sys.stderr)
-
-    server = Server()
-    oai, ant = clients(server)
-    aoai, aant = async_clients(server)
-    other = OtherServer()
-    mistral, co_bare, hf = other_clients(other)
-    # cohere's Client.__init__ stores bound methods on the instance: a client made before init() is
-    # never traced, one made after keeps the wrapper (which passes straight through when
-    # uninstrumented). So the bare figure uses a client made before, the instrumented one after.
-    if mode == "ecologits":  # already initialised above
         co_traced = other_clients(other)[1]
     else:
+        # cohere's Client / ClientV2 __init__ store bound methods on the instance (its experimental
+        # keyword check): a client made before init() is never traced, one made after keeps our
+        # wrapper (which passes straight through when uninstrumented). So the bare figure uses a
+        # client made before, the instrumented one a client made after.
         EcoLogits.init(providers=PROVIDERS)
         co_traced = other_clients(other)[1]
         EcoLogits.uninstrument()
@@ -146,49 +239,67 @@ def worker(mode: str, quick: bool) -> dict[str, Any]:
             last = event
         return last
 
-    scale = 0.3 if quick else 1.0
-    repeats = 5 if quick else 15
+    pairs = 12 if quick else 40
     out: dict[str, Any] = {"mode": mode, "cases": {}, "traced": traced}
 
+    def switch(on: bool, fn: Callable[[], Any]) -> None:
+        if on:
+            EcoLogits.init(providers=PROVIDERS)
+        else:
+            EcoLogits.uninstrument()
+        fn()  # untimed: the first call after a switch refills caches the switch emptied
+
     def case(
-        name: str, fn: Callable[[], Any], calls: int, chunks: int = 0, bare_fn: Callable[[], Any] | None = None
+        name: str,
+        fn: Callable[[], Any],
+        calls: int,
+        chunks: int = 0,
+        bare_fn: Callable[[], Any] | None = None,
     ) -> None:
-        calls = max(3, int(calls * scale))
+        """``calls`` per block; ``pairs`` pairs of blocks (or, for ``ecologits``, ``pairs`` blocks)."""
         row: dict[str, Any] = {"chunks": chunks}
-        if mode == "ecologits":  # cannot be uninstrumented: the instrumented figure only
+        if mode == "ecologits":  # cannot be uninstrumented: the instrumented figures only
             try:
                 traced[name] = getattr(fn(), "impacts", None) is not None
             except Exception as exc:  # e.g. ecologits 0.11 against a newer SDK's response types
                 row["error"] = f"{type(exc).__name__}"
                 out["cases"][name] = row
                 return
-            row["us"] = _median_per_call(fn, calls, repeats) * 1e6
-        else:  # bare and instrumented interleaved, repeat by repeat, in this process
-            EcoLogits.init(providers=PROVIDERS)
-            traced[name] = getattr(fn(), "impacts", None) is not None
-            bare, instrumented = [], []
-            for _ in range(repeats):
-                EcoLogits.uninstrument()
-                bare.append(_median_per_call(bare_fn or fn, calls, 1))
-                EcoLogits.init(providers=PROVIDERS)
-                instrumented.append(_median_per_call(fn, calls, 1))
-            EcoLogits.uninstrument()
-            row["bare_us"] = statistics.median(bare) * 1e6
-            row["us"] = statistics.median(instrumented) * 1e6
-            row["overhead_us"] = statistics.median(i - b for i, b in zip(instrumented, bare, strict=True)) * 1e6
+            blocks = [_block(fn, calls, clock) for _ in range(pairs)]
+            row["us"], row["cpu_us"] = (statistics.median(b[i] for b in blocks) * 1e6 for i in (0, 1))
+            out["cases"][name] = row
+            return
+        EcoLogits.init(providers=PROVIDERS)
+        traced[name] = getattr(fn(), "impacts", None) is not None
+        bare: list[tuple[float, float, float]] = []
+        ours: list[tuple[float, float, float]] = []
+        for pair in range(pairs):
+            for on in (False, True) if pair % 2 == 0 else (True, False):
+                call = fn if on else bare_fn or fn
+                switch(on, call)
+                (ours if on else bare).append(_block(call, calls, clock))
+        EcoLogits.uninstrument()
+        for i, key in enumerate(("wall", "cpu", "outside")):
+            diffs = [(o[i] - b[i]) * 1e6 for o, b in zip(ours, bare, strict=True)]
+            row[f"bare_{key}_us"] = statistics.median(b[i] for b in bare) * 1e6
+            row[f"{key}_us"] = statistics.median(o[i] for o in ours) * 1e6
+            row[f"{key}_overhead_us"] = statistics.median(diffs)
+            row[f"{key}_ci_us"] = _ci_of_median(diffs)
+        row["shimmed"] = not chunks  # stream chunks are parsed outside the request method
         out["cases"][name] = row
 
-    case("openai chat", chat, 200)
-    case("openai responses", responses, 200)
-    case("anthropic messages", message, 200)
-    case("mistralai chat", mistral_chat, 200)
-    case("cohere chat (v2)", cohere_chat, 200, bare_fn=cohere_chat_bare)
-    case("huggingface_hub chat", hf_chat, 200)
-    case("openai chat, async", chat_async, 200)
-    case("openai responses, async", responses_async, 200)
-    case("anthropic messages, async", message_async, 200)
-    case(READ_CASES[0], chat_read, 200)
-    for n, calls in ((100, 40), (1000, 6)):
+    # Calls per block: a block lasts some tens of ms, so that pairs are close in time.
+    case("openai chat", chat, 20)
+    case("openai responses", responses, 20)
+    case("anthropic messages", message, 20)
+    case("mistralai chat", mistral_chat, 4)
+    case("cohere chat (v2)", cohere_chat, 20, bare_fn=cohere_chat_bare)
+    case("huggingface_hub chat", hf_chat, 40)
+    case("openai chat, async", chat_async, 20)
+    case("openai responses, async", responses_async, 20)
+    case("anthropic messages, async", message_async, 20)
+    case(READ_CASES[0], chat_read, 20)
+    for n, calls in ((100, 3), (1000, 1)):
         server.set_stream_chunks(n)
         case(f"openai chat stream, N={n}", chat_stream, calls, n)
         case(f"anthropic stream, N={n}", anthropic_stream, calls, n)
@@ -248,23 +359,39 @@ COLD = {
 }
 
 
-def cold_start(modes: list[str], runs: int) -> dict[str, tuple[float, float]]:
-    """Median wall ms and median peak RSS MiB of ``python -c`` per mode, runs interleaved."""
-    times: dict[str, list[float]] = {m: [] for m in modes}
-    rss: dict[str, list[float]] = {m: [] for m in modes}
+KEYS = ("wall_ms", "cpu_ms", "rss_mib")
+
+
+def cold_start(modes: list[str], runs: int) -> dict[str, dict[str, float]]:
+    """Per mode, medians over ``runs`` runs of ``python -c``, modes interleaved run by run: wall ms,
+    CPU ms (the child's user + system time, from ``RUSAGE_CHILDREN`` deltas) and peak RSS MiB."""
+    import resource
+
+    samples: dict[str, list[tuple[float, float, float]]] = {m: [] for m in modes}
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     # As installed from a wheel: every package imports from compiled .pyc files (a checkout run with
     # PYTHONDONTWRITEBYTECODE would recompile ecologits_like's sources in every run).
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     for mode in modes:  # warm the OS file cache and write .pyc files once
         subprocess.run([sys.executable, "-c", COLD[mode]], check=True, capture_output=True, env=env)
-    for _ in range(runs):
-        for mode in modes:
+    for run in range(runs):
+        order = modes if run % 2 == 0 else modes[::-1]
+        for mode in order:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
             done = subprocess.run([sys.executable, "-c", COLD[mode]], check=True, capture_output=True, env=env)
-            times[mode].append((time.perf_counter() - start) * 1e3)
-            rss[mode].append(int(done.stdout.split()[-1]) / 1024)
-    return {m: (statistics.median(times[m]), statistics.median(rss[m])) for m in modes}
+            wall = (time.perf_counter() - start) * 1e3
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1e3
+            samples[mode].append((wall, cpu, int(done.stdout.split()[-1]) / 1024))
+    result: dict[str, dict[str, float]] = {}
+    for m in modes:
+        result[m] = {key: statistics.median(s[i] for s in samples[m]) for i, key in enumerate(KEYS)}
+        for i, key in enumerate(KEYS):  # paired with the first mode (bare), run by run
+            result[m][f"delta_{key}"] = statistics.median(
+                s[i] - b[i] for s, b in zip(samples[m], samples[modes[0]], strict=True)
+            )
+    return result
 
 
 def imported_providers() -> list[str]:
@@ -315,10 +442,31 @@ def _mark(ok: bool) -> str:
     return "met" if ok else "**not met**"
 
 
+def _us(value: float) -> str:
+    return f"{value:+.1f}"
+
+
+def _with_ci(row: dict[str, Any], key: str) -> str:
+    low, high = row[f"{key}_ci_us"]
+    return f"{row[f'{key}_overhead_us']:+.1f} ({low:+.1f} to {high:+.1f})"
+
+
+def call_verdict(row: dict[str, Any]) -> tuple[float, bool]:
+    """The per-call figure judged and whether it meets the target.
+
+    The CPU time of our wrapper (around the SDK's method) decides: it is steady to a fraction of
+    a µs. The whole-call CPU difference can overrule it: a call is not met when even the lower
+    end of that difference's confidence interval is above the target.
+    """
+    value = row["outside_overhead_us"]
+    whole_low = row["cpu_ci_us"][0]
+    return value, value <= TARGET_CALL_US and whole_low <= TARGET_CALL_US
+
+
 def report(
     runs: dict[str, dict[str, Any]],
     eng: dict[str, Any],
-    cold: dict[str, tuple[float, float]],
+    cold: dict[str, dict[str, float]],
     pulled: list[str],
     quick: bool,
     elapsed: float,
@@ -334,7 +482,7 @@ def report(
         "",
         f"- CPU: {_cpu_model()}, {os.cpu_count()} cores; {platform.system()} {platform.release()}",
         f"- Load average (1, 5, 15 min) at start: {before}; at end: {after}. Above the core count, other",
-        "  processes shared the CPU and the figures are noisy (differences of a few µs are within noise).",
+        "  processes shared the CPU: wall times are then inflated and noisy; CPU times much less so.",
         f"- Python {platform.python_version()} ({platform.python_implementation()})",
         "- Packages: "
         + ", ".join(
@@ -356,37 +504,52 @@ def report(
         ),
         "",
         "Real SDK clients over in-process transports (`httpx2.MockTransport`; `httpx.MockTransport` for",
-        "cohere) serving realistic wire bodies. Bare and ecologits_like are measured in one process,",
-        "alternating repeat by repeat (`EcoLogits.uninstrument()` / `init()` between them); overhead = median",
-        "of the paired differences. `ecologits` cannot be uninstrumented, so it runs in its own process; its",
-        "overhead is against the bare median. Overhead per stream chunk = (instrumented - bare) / N, which",
-        "folds the once-per-stream cost (estimate, record) into the chunks. ecologits_like builds the",
-        "`impacts` output models when they are first read: the row marked *(read)* reads one indicator",
-        "after each call and shows what a caller that looks at the impacts pays.",
+        "cohere) serving realistic wire bodies. They do no I/O, so a call's time is CPU work in this",
+        "thread: the verdicts use CPU time (`time.thread_time_ns`), which other processes on the machine",
+        "disturb far less than wall time; wall time is reported beside it. Bare and ecologits_like run in",
+        "one process, in blocks of calls that alternate (`EcoLogits.uninstrument()` / `init()` between",
+        "them, one untimed call after each switch, the order flipped every pair); an overhead is the",
+        "median of the paired differences, with a ~95 % confidence interval of that median in brackets.",
         "",
-        "## SDK calls (µs per call)",
+        "*In our wrapper* is the CPU time spent around the SDK's request method: a timing shim under our",
+        "patch subtracts what the SDK's own method takes. Whole calls vary by a few percent from block",
+        "to block (tens of µs on a 1 ms call); this difference is steady to a fraction of a µs, so it",
+        "decides the per-call verdicts. The whole-call CPU difference can overrule it: a case is not met",
+        "when even the low end of its interval is above the target. Streams are judged on the whole-call",
+        "CPU difference: (instrumented - bare) / N, which folds the once-per-stream cost into the chunks.",
+        "`ecologits` cannot be uninstrumented, so it runs in its own process; its overhead is against",
+        "the bare medians. ecologits_like builds the `impacts` output models when they are first read:",
+        "the row marked *(read)* reads one indicator after each call and shows what such a caller pays.",
+        "",
+        "## SDK calls (µs per call, medians)",
         "",
     ]
-    head = "| case | bare | ecologits_like | overhead | per chunk |"
-    rule = "|---|---:|---:|---:|---:|"
+    head = (
+        "| case | bare wall | ecologits_like wall | overhead, wall | overhead, CPU | "
+        "in our wrapper, CPU | per chunk, CPU |"
+    )
+    rule = "|---|---:|---:|---:|---:|---:|---:|"
     if has_ref:
-        head += " ecologits 0.11 | its overhead | its per chunk |"
+        head += " ecologits 0.11 wall | its overhead, CPU | its per chunk, CPU |"
         rule += "---:|---:|---:|"
     lines += [head, rule]
     verdicts: list[tuple[str, str, str]] = []
     for name, ours in runs["ecologits_like"]["cases"].items():
         n = ours["chunks"]
-        bare_us = ours["bare_us"]
-        over = ours["overhead_us"]
-        per_chunk = f"{over / n:.2f}" if n else ""
+        cpu_over = ours["cpu_overhead_us"]
+        per_chunk = f"{cpu_over / n:.2f}" if n else ""
+        wrapper = _with_ci(ours, "outside") if ours["shimmed"] else ""
         label = f"{name} *(read)*" if name in READ_CASES else name
-        row = f"| {label} | {bare_us:.1f} | {ours['us']:.1f} | {over:+.1f} | {per_chunk} |"
+        row = (
+            f"| {label} | {ours['bare_wall_us']:.1f} | {ours['wall_us']:.1f} | {_us(ours['wall_overhead_us'])} "
+            f"| {_with_ci(ours, 'cpu')} | {wrapper} | {per_chunk} |"
+        )
         if has_ref:
             ref = runs["ecologits"]["cases"].get(name, {"error": "not run"})
             if "error" in ref:
                 row += f" fails ({ref['error']}) | | |"
             elif runs["ecologits"]["traced"].get(name):
-                ro = ref["us"] - bare_us
+                ro = ref["cpu_us"] - ours["bare_cpu_us"]
                 row += f" {ref['us']:.1f} | {ro:+.1f} | {f'{ro / n:.2f}' if n else ''} |"
             else:
                 row += f" {ref['us']:.1f} | not traced | |"
@@ -397,12 +560,15 @@ def report(
             continue
         if n:
             verdicts.append(
-                (f"{name}: per chunk ≤ {TARGET_CHUNK_US} µs", f"{over / n:.2f} µs", _mark(over / n <= TARGET_CHUNK_US))
+                (
+                    f"{name}: per chunk ≤ {TARGET_CHUNK_US} µs (CPU)",
+                    f"{cpu_over / n:.2f} µs",
+                    _mark(cpu_over / n <= TARGET_CHUNK_US),
+                )
             )
         else:
-            verdicts.append(
-                (f"{name}: overhead ≤ {TARGET_CALL_US:.0f} µs", f"{over:.1f} µs", _mark(over <= TARGET_CALL_US))
-            )
+            value, ok = call_verdict(ours)
+            verdicts.append((f"{name}: overhead ≤ {TARGET_CALL_US:.0f} µs (CPU)", f"{value:.1f} µs", _mark(ok)))
     lines += ["", "## Engine", "", "| measure | ecologits_like |", "|---|---:|"]
     for key, value in eng.items():
         if key.startswith("read:"):
@@ -426,25 +592,52 @@ def report(
             _mark(eng["grid_rows_per_s"] >= TARGET_GRID_ROWS_PER_S),
         )
     )
-    lines += ["", "## Cold start (`python -c`, median of subprocess runs, from compiled .pyc files)", ""]
-    lines += ["| command | wall ms | peak RSS MiB | vs bare |", "|---|---:|---:|---:|"]
-    base_ms, base_rss = cold["bare"]
+    lines += [
+        "",
+        "## Cold start (`python -c`, medians of subprocess runs, from compiled .pyc files)",
+        "",
+        "Modes interleaved run by run; CPU is the child's user + system time (`RUSAGE_CHILDREN`",
+        "deltas), which judges the cold start: the wall time of a process start also counts waiting",
+        "for a core and the disk cache. Differences to `import openai` are medians of paired runs.",
+        "",
+        "| command | wall ms | CPU ms | peak RSS MiB | vs bare, wall | vs bare, CPU | vs bare, RSS |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     labels = {
         "bare": "`import openai`",
         "ecologits_like": "`import openai, ecologits_like; EcoLogits.init(providers=['openai'])`",
         "ecologits": "`import openai; from ecologits import EcoLogits; EcoLogits.init(providers=['openai'])`",
         "ecologits_like, first estimate": "the line above, then `estimate(...).energy` *(engine and data load)*",
     }
-    for mode in cold:
-        ms, rss = cold[mode]
-        delta = "" if mode == "bare" else f"{ms - base_ms:+.1f} ms, {rss - base_rss:+.1f} MiB"
-        lines.append(f"| {labels[mode]} | {ms:.1f} | {rss:.1f} | {delta} |")
-    ms, rss = cold["ecologits_like"]
+    for mode, figures in cold.items():
+        deltas = (
+            ("", "", "")
+            if mode == "bare"
+            else (
+                f"{figures['delta_wall_ms']:+.1f} ms",
+                f"{figures['delta_cpu_ms']:+.1f} ms",
+                f"{figures['delta_rss_mib']:+.1f} MiB",
+            )
+        )
+        lines.append(
+            f"| {labels[mode]} | {figures['wall_ms']:.1f} | {figures['cpu_ms']:.1f} | {figures['rss_mib']:.1f} | "
+            + " | ".join(deltas)
+            + " |"
+        )
+    ours_cold = cold["ecologits_like"]
     verdicts.append(
-        (f"cold start ≤ +{TARGET_COLD_MS:.0f} ms", f"{ms - base_ms:+.1f} ms", _mark(ms - base_ms <= TARGET_COLD_MS))
+        (
+            f"cold start ≤ +{TARGET_COLD_MS:.0f} ms (CPU)",
+            f"{ours_cold['delta_cpu_ms']:+.1f} ms",
+            _mark(ours_cold["delta_cpu_ms"] <= TARGET_COLD_MS),
+        )
     )
     verdicts.append(
-        (f"peak RSS ≤ +{TARGET_RSS_MIB:.0f} MiB", f"{rss - base_rss:+.1f} MiB", _mark(rss - base_rss <= TARGET_RSS_MIB))
+        (
+            f"peak RSS ≤ +{TARGET_RSS_MIB:.0f} MiB",
+            f"{ours_cold['delta_rss_mib']:+.1f} MiB",
+            _mark(ours_cold["delta_rss_mib"] <= TARGET_RSS_MIB),
+        )
     )
     lines += [
         "",
@@ -464,7 +657,7 @@ def report(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="fewer repeats (about 30 s)")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats (about 2 minutes)")
     parser.add_argument("--no-write", action="store_true", help=f"print only; do not write {RESULTS.name}")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -497,7 +690,7 @@ def main() -> None:
     print("[bench] engine ...", file=sys.stderr, flush=True)
     eng = _subprocess_json(["--worker", "engine", *flag])
     print("[bench] cold start ...", file=sys.stderr, flush=True)
-    cold = cold_start(["bare", *modes, "ecologits_like, first estimate"], 4 if args.quick else 10)
+    cold = cold_start(["bare", *modes, "ecologits_like, first estimate"], 6 if args.quick else 20)
     pulled = imported_providers()
     load = (load_before, os.getloadavg())
     text = report(runs, eng, cold, pulled, args.quick, time.perf_counter() - start, load)

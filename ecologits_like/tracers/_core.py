@@ -205,6 +205,11 @@ class SdkTypes:
     raw: tuple[type, ...] = ()
     #: Raw responses whose ``parse()`` is a coroutine.
     async_raw: tuple[type, ...] = ()
+    #: All of the above: what is not one of these is a complete response (one ``isinstance`` per call).
+    not_complete: tuple[type, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "not_complete", self.streams + self.async_streams + self.raw + self.async_raw)
 
 
 #: ``hook_manager(manager, call, is_async)``: make the manager's request go through
@@ -326,6 +331,20 @@ class AsideImpacts:
 
 #: The classes ``_patching`` gave an :class:`AsideImpacts` ``impacts`` attribute.
 aside_types: dict[type, AsideImpacts] = {}
+#: Response class -> the :class:`AsideImpacts` of it or of a base class, or ``None``: the class's MRO
+#: is walked once, not on every call. Cleared whenever ``aside_types`` changes.
+_aside_by_type: dict[type, AsideImpacts | None] = {}
+
+
+def aside_types_changed() -> None:
+    """Forget the per-class lookups of :data:`aside_types` (call after changing it)."""
+    _aside_by_type.clear()
+
+
+def _aside_for(cls: type) -> AsideImpacts | None:
+    aside = next((aside_types[k] for k in cls.__mro__ if k in aside_types), None)
+    _aside_by_type[cls] = aside
+    return aside
 
 
 def attach(obj: object, impacts: ImpactsOutput) -> bool:
@@ -338,12 +357,12 @@ def attach(obj: object, impacts: ImpactsOutput) -> bool:
     Classes patched with an :class:`AsideImpacts` keep the impacts beside the instance instead.
     """
     try:
-        if aside_types:  # (a dict lookup per base class: cheaper than getattr on a pydantic class)
-            for klass in type(obj).__mro__:
-                aside = aside_types.get(klass)
-                if aside is not None:
-                    aside.put(obj, impacts)
-                    return True
+        if aside_types:
+            cls = type(obj)
+            aside = _aside_by_type[cls] if cls in _aside_by_type else _aside_for(cls)
+            if aside is not None:
+                aside.put(obj, impacts)
+                return True
         object.__setattr__(obj, "impacts", impacts)
     except Exception as exc:  # an object without __dict__: nothing to attach to
         log_once(
@@ -384,54 +403,200 @@ def _is_omitted(value: object) -> bool:
 # One traced call.
 
 
+def on_response(
+    provider: str, shape: Shape, requested: str | None, start: float, tally: Tally | None, response: Any
+) -> Any:
+    """Handle what a traced request method returned; returns ``response`` itself (or a stream proxy).
+
+    ``start`` is the ``perf_counter`` reading taken before the request; ``tally`` the one the
+    shape's ``prepare`` filled, if it ran. Never raises.
+
+    Speed: this runs inside every traced request, right after the SDK's own work has pushed our
+    code and data out of the CPU caches, where every Python frame costs several times what it does
+    in a tight loop. A complete response (the common case) therefore needs no :class:`Call`: the
+    path is this function, the provider's ``extract``, :func:`finish_request` and the engine's
+    plan lookup and deferred estimate. Streams and raw responses get a :class:`Call`.
+    """
+    latency = time.perf_counter() - start
+    try:
+        types = state.types.get(provider) or state.sdk_types(provider)
+        if types is None:  # uninstrumented while the request was in flight: leave it untouched
+            return response
+        if isinstance(response, types.not_complete):
+            return Call(provider, shape, requested, start, tally).not_complete(response, types)
+        try:
+            tally = shape.extract(response)
+        except Exception as exc:
+            attach(response, _tracer_error(provider, "extract", exc))
+            return response
+        attach(response, finish_request(provider, requested, tally, start, latency, stream=False, partial=False))
+    except Exception as exc:  # a bug of ours must never reach the caller
+        _tracer_error(provider, "response", exc)
+    return response
+
+
+def finish_request(
+    provider: str,
+    requested: str | None,
+    tally: Tally,
+    start: float,
+    latency: float,
+    *,
+    stream: bool,
+    partial: bool,
+) -> ImpactsOutput:
+    """Estimate one finished request, hand its record to the sinks, return its impacts. Never raises."""
+    try:
+        if not _engine_imported:
+            _import_engine()
+        config = state.config or TracerConfig()
+        returned = tally.model or None
+        model = returned or requested
+        plan: Plan | ImpactsOutput
+        if model is None:
+            plan = _failed("model-unknown", "The request named no model and the response reported none.")
+        else:
+            plan = get_plan(
+                provider,
+                model,
+                config.electricity_mix_zone,
+                config.datacenter_pue,
+                config.datacenter_wue,
+                config.hardware,
+                config.batch_size,
+                config.methodology,
+            )
+            if isinstance(plan, ImpactsOutput) and requested and requested != model:
+                fallback = _plan(provider, requested, config)
+                if isinstance(fallback, Plan):
+                    plan = fallback
+        if isinstance(plan, ImpactsOutput):
+            error = plan.errors[0] if plan.errors else None
+            code = error.code if error else "unknown"
+            log_once(
+                f"plan:{provider}:{model}:{code}",
+                "ecologits_like: no impacts for %s model %r: %s",
+                provider,
+                model,
+                error.message if error else "unknown error",
+            )
+            impacts = plan.model_copy(deep=True)
+            resolved = None
+            zone = config.electricity_mix_zone
+        else:
+            # The output models are built when first read (see ImpactsOutput.deferred).
+            impacts = estimate_from_plan(
+                plan,
+                tally.output_tokens if tally.output_tokens is not None else tally.counted,
+                latency,
+                tally.input_tokens,
+                tally.cached_input_tokens,
+            )
+            if tally.approximation is not None:
+                impacts = ImpactsOutput.deferred(
+                    _with_warning, impacts, "output-tokens-approximated", tally.approximation
+                )
+            if not _sinks._sinks:  # nobody collects records: nothing more to do (read without a call)
+                return impacts
+            resolved = plan.resolution.model.name
+            zone = plan.mix.zone
+        return _deliver(provider, requested, tally, start, impacts, latency, stream, partial, resolved, zone)
+    except Exception as exc:
+        failed = _tracer_error(provider, "finish", exc)
+    try:  # the request happened: its record (with the error) is not lost
+        return _deliver(provider, requested, tally, start, failed, latency, stream, partial, None, None)
+    except Exception:
+        return failed
+
+
+def _plan(provider: str, model: str, config: TracerConfig) -> Plan | ImpactsOutput:
+    return get_plan(
+        provider,
+        model,
+        config.electricity_mix_zone,
+        config.datacenter_pue,
+        config.datacenter_wue,
+        config.hardware,
+        config.batch_size,
+        config.methodology,
+    )
+
+
+def _deliver(
+    provider: str,
+    requested: str | None,
+    tally: Tally,
+    start: float,
+    impacts: ImpactsOutput,
+    latency: float,
+    stream: bool,
+    partial: bool,
+    resolved: str | None,
+    zone: str | None,
+) -> ImpactsOutput:
+    """Hand the request's record to the sinks; the impacts for the caller (see ``_sinks.deliver``)."""
+    if not _sinks.sinks():
+        return impacts
+    returned = tally.model or None
+    return _sinks.deliver(
+        RequestRecord(
+            # The wall-clock start, derived from the monotonic one: one clock read per request.
+            timestamp=datetime.fromtimestamp(time.time() - (time.perf_counter() - start), UTC),
+            provider=provider,
+            model_requested=requested or returned or "",
+            output_tokens=tally.tokens,
+            impacts=impacts,
+            model_resolved=resolved,
+            model_returned=returned,
+            input_tokens=tally.input_tokens,
+            cached_input_tokens=tally.cached_input_tokens,
+            reasoning_tokens=tally.reasoning_tokens,
+            latency_s=latency,
+            stream=stream,
+            partial=partial,
+            zone=zone,
+        )
+    )
+
+
 class Call:
-    """The life of one traced request: started before the SDK call, finished exactly once."""
+    """One traced request that does not end with the SDK method's return: a stream (finished when
+    it ends, fails or is closed), a raw response (finished when parsed) or a stream manager's
+    request. Finished exactly once."""
 
-    __slots__ = ("_done", "_raw_result", "_raw_stream", "provider", "requested", "shape", "start", "tally", "timestamp")
+    __slots__ = ("_done", "_raw_result", "_raw_stream", "provider", "requested", "shape", "start", "tally")
 
-    def __init__(self, provider: str, shape: Shape, requested: object) -> None:
+    def __init__(
+        self,
+        provider: str,
+        shape: Shape,
+        requested: object,
+        start: float | None = None,
+        tally: Tally | None = None,
+    ) -> None:
         self.provider = provider
         self.shape = shape
         self.requested = requested if isinstance(requested, str) else None
-        self.tally = Tally()
-        self.timestamp = time.time()  # a datetime only if a record is emitted
-        self.start = time.perf_counter()
+        self.tally = Tally() if tally is None else tally
+        #: ``perf_counter`` at the request's start
+        self.start = time.perf_counter() if start is None else start
         self._done = False
         self._raw_result: Any = None
         self._raw_stream: Any = None
 
     def restart_clock(self) -> None:
         """For requests made later than the call that described them (stream managers)."""
-        self.timestamp = time.time()
         self.start = time.perf_counter()
 
-    # -- complete responses -------------------------------------------------------------------
-
     def on_response(self, response: Any) -> Any:
-        """Handle what the SDK method returned; always returns ``response`` itself (or a stream proxy)."""
-        latency = time.perf_counter() - self.start
-        try:
-            types = state.sdk_types(self.provider)
-            if types is None:  # uninstrumented while the request was in flight: leave it untouched
-                return response
-            if isinstance(response, types.streams):
-                return self.wrap_stream(response)
-            if isinstance(response, types.async_streams):
-                return self.wrap_stream(response)
-            if isinstance(response, types.raw):
-                return self._hook_raw(response, is_async=False)
-            if isinstance(response, types.async_raw):
-                return self._hook_raw(response, is_async=True)
-            try:
-                self.tally = self.shape.extract(response)
-            except Exception as exc:
-                attach(response, self.tracer_error("extract", exc))
-                return response
-            impacts = self.finish(latency, stream=False, partial=False)
-            attach(response, impacts)
-        except Exception as exc:  # a bug of ours must never reach the caller
-            self.tracer_error("response", exc)
-        return response
+        """:func:`on_response` for this call's request."""
+        return on_response(self.provider, self.shape, self.requested, self.start, self.tally, response)
+
+    def not_complete(self, response: Any, types: SdkTypes) -> Any:
+        """A stream (wrapped) or a raw response (its ``parse()`` hooked)."""
+        if isinstance(response, types.streams + types.async_streams):
+            return self.wrap_stream(response)
+        return self._hook_raw(response, is_async=isinstance(response, types.async_raw))
 
     # -- streams --------------------------------------------------------------------------------
 
@@ -505,100 +670,8 @@ class Call:
         if self._done:
             return _failed("tracer-finished-twice", "internal: the request was already finalised")
         self._done = True
-        try:
-            return self._finish(latency, stream, partial)
-        except Exception as exc:
-            failed = self.tracer_error("finish", exc)
-        try:  # the request happened: its record (with the error) is not lost
-            return self._deliver(failed, latency, stream, partial, None, None)
-        except Exception:
-            return failed
-
-    def _finish(self, latency: float, stream: bool, partial: bool) -> ImpactsOutput:
-        if not _engine_imported:
-            _import_engine()
-        config = state.config or TracerConfig()
-        tally = self.tally
-        returned = tally.model or None
-        requested = self.requested
-        model = returned or requested
-        plan: Plan | ImpactsOutput
-        if model is None:
-            plan = _failed("model-unknown", "The request named no model and the response reported none.")
-        else:
-            plan = self._plan(model, config)
-            if isinstance(plan, ImpactsOutput) and requested and requested != model:
-                fallback = self._plan(requested, config)
-                if isinstance(fallback, Plan):
-                    plan = fallback
-        tokens = tally.tokens
-        if isinstance(plan, ImpactsOutput):
-            error = plan.errors[0] if plan.errors else None
-            code = error.code if error else "unknown"
-            log_once(
-                f"plan:{self.provider}:{model}:{code}",
-                "ecologits_like: no impacts for %s model %r: %s",
-                self.provider,
-                model,
-                error.message if error else "unknown error",
-            )
-            impacts = plan.model_copy(deep=True)
-            resolved = None
-            zone = config.electricity_mix_zone
-        else:
-            # The output models are built when first read (see ImpactsOutput.deferred).
-            impacts = estimate_from_plan(plan, tokens, latency, tally.input_tokens, tally.cached_input_tokens)
-            if tally.approximation is not None:
-                impacts = ImpactsOutput.deferred(
-                    _with_warning, impacts, "output-tokens-approximated", tally.approximation
-                )
-            resolved = plan.resolution.model.name
-            zone = plan.mix.zone
-        return self._deliver(impacts, latency, stream, partial, resolved, zone)
-
-    def _deliver(
-        self,
-        impacts: ImpactsOutput,
-        latency: float,
-        stream: bool,
-        partial: bool,
-        resolved: str | None,
-        zone: str | None,
-    ) -> ImpactsOutput:
-        """Hand the request's record to the sinks; the impacts for the caller (see ``_sinks.deliver``)."""
-        if not _sinks.sinks():
-            return impacts
-        tally = self.tally
-        returned = tally.model or None
-        return _sinks.deliver(
-            RequestRecord(
-                timestamp=datetime.fromtimestamp(self.timestamp, UTC),
-                provider=self.provider,
-                model_requested=self.requested or returned or "",
-                output_tokens=tally.tokens,
-                impacts=impacts,
-                model_resolved=resolved,
-                model_returned=returned,
-                input_tokens=tally.input_tokens,
-                cached_input_tokens=tally.cached_input_tokens,
-                reasoning_tokens=tally.reasoning_tokens,
-                latency_s=latency,
-                stream=stream,
-                partial=partial,
-                zone=zone,
-            )
-        )
-
-    def _plan(self, model: str, config: TracerConfig) -> Plan | ImpactsOutput:
-        return get_plan(
-            self.provider,
-            model,
-            config.electricity_mix_zone,
-            config.datacenter_pue,
-            config.datacenter_wue,
-            config.hardware,
-            config.batch_size,
-            config.methodology,
+        return finish_request(
+            self.provider, self.requested, self.tally, self.start, latency, stream=stream, partial=partial
         )
 
     def tracer_error(self, where: str, exc: BaseException) -> ImpactsOutput:

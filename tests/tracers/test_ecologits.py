@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-import wrapt
 from anthropic.resources.messages.messages import AsyncMessages, Messages
 from openai.resources.chat.completions.completions import AsyncCompletions, Completions
 from openai.resources.responses.responses import Responses
@@ -33,8 +33,10 @@ def test_init_patches_and_uninstrument_restores_the_original_functions(api: Fake
     EcoLogits.init()  # None: every supported provider whose SDK is installed
     assert set(EcoLogits.instrumented_providers()) == {"openai", "anthropic", "mistralai", "huggingface_hub", "cohere"}
     for cls, name in PATCHED:
-        assert isinstance(cls.__dict__[name], wrapt.FunctionWrapper)
+        assert cls.__dict__[name] is not originals[(cls, name)]
         assert cls.__dict__[name].__wrapped__ is originals[(cls, name)]
+        assert inspect.signature(cls.__dict__[name]) == inspect.signature(originals[(cls, name)])
+        assert inspect.iscoroutinefunction(cls.__dict__[name]) == inspect.iscoroutinefunction(originals[(cls, name)])
     client = openai_client(api)
     raw_wrapper = client.chat.completions.with_raw_response  # cached by the SDK while traced
     EcoLogits.uninstrument()
@@ -51,11 +53,12 @@ def test_init_patches_and_uninstrument_restores_the_original_functions(api: Fake
 
 
 def test_init_twice_never_wraps_twice_and_updates_the_config(api: FakeAPI, records: list[Any]) -> None:
+    original = Completions.__dict__["create"]
     EcoLogits.init(providers=["openai"], electricity_mix_zone="FRA")
     first = Completions.__dict__["create"]
     EcoLogits.init(providers=["openai"], electricity_mix_zone="DEU", datacenter_pue=1.5)
     assert Completions.__dict__["create"] is first
-    assert not isinstance(first.__wrapped__, wrapt.FunctionWrapper)
+    assert first.__wrapped__ is original
     openai_client(api).chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     record = only(records)
     assert record.zone == "DEU"

@@ -7,8 +7,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import wrapt
-
 from ecologits_like import EcoLogits
 from ecologits_like.tracers import PROVIDERS
 
@@ -21,13 +19,16 @@ def test_init_without_arguments_instruments_all_five() -> None:
     from mistralai.client.chat import Chat
 
     assert set(PROVIDERS) == ALL
+    methods = ((Chat, "complete"), (InferenceClient, "chat_completion"), (V2Client, "chat_stream"))
+    originals = {(cls, name): cls.__dict__[name] for cls, name in methods}
     EcoLogits.init()
     assert set(EcoLogits.instrumented_providers()) == ALL
-    for cls, name in ((Chat, "complete"), (InferenceClient, "chat_completion"), (V2Client, "chat_stream")):
-        assert isinstance(cls.__dict__[name], wrapt.FunctionWrapper)
+    for cls, name in methods:
+        assert cls.__dict__[name] is not originals[(cls, name)]
+        assert cls.__dict__[name].__wrapped__ is originals[(cls, name)]
     EcoLogits.uninstrument()
-    for cls, name in ((Chat, "complete"), (InferenceClient, "chat_completion"), (V2Client, "chat_stream")):
-        assert not isinstance(cls.__dict__[name], wrapt.FunctionWrapper)
+    for cls, name in methods:
+        assert cls.__dict__[name] is originals[(cls, name)]
 
 
 def test_an_absent_sdk_is_skipped_without_failing() -> None:

@@ -347,27 +347,39 @@ def engine(quick: bool) -> dict[str, Any]:
 
 # -- cold start ------------------------------------------------------------------------------------
 
-_RSS = "import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+def _cold(measured: str) -> str:
+    """``import openai``, then ``measured`` timed in the process (CPU ms), then the peak RSS (KiB)."""
+    return (
+        "import openai, resource, time; start = time.process_time(); "
+        + measured
+        + "; print((time.process_time() - start) * 1e3, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+
+
 COLD = {
-    "bare": "import openai; " + _RSS,
-    "ecologits_like": "import openai, ecologits_like; ecologits_like.EcoLogits.init(providers=['openai']); " + _RSS,
-    "ecologits": "import openai; from ecologits import EcoLogits; EcoLogits.init(providers=['openai']); " + _RSS,
+    "bare": _cold("pass"),
+    "ecologits_like": _cold("import ecologits_like; ecologits_like.EcoLogits.init(providers=['openai'])"),
+    "ecologits": _cold("from ecologits import EcoLogits; EcoLogits.init(providers=['openai'])"),
     # Informational: the engine, its data and the output models load with the first estimate.
-    "ecologits_like, first estimate": "import openai, ecologits_like; "
-    "ecologits_like.EcoLogits.init(providers=['openai']); "
-    "ecologits_like.estimate('openai', 'gpt-4o-mini', 10).energy; " + _RSS,
+    "ecologits_like, first estimate": _cold(
+        "import ecologits_like; ecologits_like.EcoLogits.init(providers=['openai']); "
+        "ecologits_like.estimate('openai', 'gpt-4o-mini', 10).energy"
+    ),
 }
 
+#: Per run: wall ms and CPU ms of the whole process, CPU ms of what follows ``import openai``, peak RSS MiB.
+KEYS = ("wall_ms", "cpu_ms", "after_openai_ms", "rss_mib")
 
-KEYS = ("wall_ms", "cpu_ms", "rss_mib")
 
-
-def cold_start(modes: list[str], runs: int) -> dict[str, dict[str, float]]:
-    """Per mode, medians over ``runs`` runs of ``python -c``, modes interleaved run by run: wall ms,
-    CPU ms (the child's user + system time, from ``RUSAGE_CHILDREN`` deltas) and peak RSS MiB."""
+def cold_start(modes: list[str], runs: int) -> dict[str, dict[str, Any]]:
+    """Per mode, medians over ``runs`` runs of ``python -c``, modes interleaved run by run (the order
+    flipped every run): whole-process wall ms and CPU ms (the child's user + system time, from
+    ``RUSAGE_CHILDREN`` deltas), the CPU ms the process spent after ``import openai`` (measured
+    inside it), peak RSS MiB; and per key the median of the differences to the first mode (bare),
+    paired run by run, with its ~95 % confidence interval."""
     import resource
 
-    samples: dict[str, list[tuple[float, float, float]]] = {m: [] for m in modes}
+    samples: dict[str, list[tuple[float, ...]]] = {m: [] for m in modes}
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     # As installed from a wheel: every package imports from compiled .pyc files (a checkout run with
     # PYTHONDONTWRITEBYTECODE would recompile ecologits_like's sources in every run).
@@ -383,14 +395,15 @@ def cold_start(modes: list[str], runs: int) -> dict[str, dict[str, float]]:
             wall = (time.perf_counter() - start) * 1e3
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1e3
-            samples[mode].append((wall, cpu, int(done.stdout.split()[-1]) / 1024))
-    result: dict[str, dict[str, float]] = {}
+            inside, rss_kib = done.stdout.split()[-2:]
+            samples[mode].append((wall, cpu, float(inside), int(rss_kib) / 1024))
+    result: dict[str, dict[str, Any]] = {}
     for m in modes:
         result[m] = {key: statistics.median(s[i] for s in samples[m]) for i, key in enumerate(KEYS)}
-        for i, key in enumerate(KEYS):  # paired with the first mode (bare), run by run
-            result[m][f"delta_{key}"] = statistics.median(
-                s[i] - b[i] for s, b in zip(samples[m], samples[modes[0]], strict=True)
-            )
+        for i, key in enumerate(KEYS):
+            diffs = [s[i] - b[i] for s, b in zip(samples[m], samples[modes[0]], strict=True)]
+            result[m][f"delta_{key}"] = statistics.median(diffs)
+            result[m][f"ci_{key}"] = _ci_of_median(diffs)
     return result
 
 
@@ -466,7 +479,7 @@ def call_verdict(row: dict[str, Any]) -> tuple[float, bool]:
 def report(
     runs: dict[str, dict[str, Any]],
     eng: dict[str, Any],
-    cold: dict[str, dict[str, float]],
+    cold: dict[str, dict[str, Any]],
     pulled: list[str],
     quick: bool,
     elapsed: float,
@@ -596,12 +609,17 @@ def report(
         "",
         "## Cold start (`python -c`, medians of subprocess runs, from compiled .pyc files)",
         "",
-        "Modes interleaved run by run; CPU is the child's user + system time (`RUSAGE_CHILDREN`",
-        "deltas), which judges the cold start: the wall time of a process start also counts waiting",
-        "for a core and the disk cache. Differences to `import openai` are medians of paired runs.",
+        "Every command starts with `import openai`. Modes are interleaved run by run. *CPU* is the",
+        "child's user + system time (`RUSAGE_CHILDREN` deltas); *after `import openai`* is the CPU time",
+        "the process spent on the rest of the command, measured inside it (`time.process_time`): exactly",
+        "what the library adds, steady to a fraction of a ms, while a whole process start of about a",
+        "second varies by tens of ms. That figure judges the cold start; the whole-process CPU",
+        "difference (median of paired runs, ~95 % interval) can overrule it when even the low end of",
+        "its interval is above the target. Wall time counts waiting for a core and the disk cache too.",
         "",
-        "| command | wall ms | CPU ms | peak RSS MiB | vs bare, wall | vs bare, CPU | vs bare, RSS |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| command | wall ms | CPU ms | peak RSS MiB | vs bare, wall | vs bare, CPU "
+        "| after `import openai`, CPU | vs bare, RSS |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     labels = {
         "bare": "`import openai`",
@@ -610,26 +628,28 @@ def report(
         "ecologits_like, first estimate": "the line above, then `estimate(...).energy` *(engine and data load)*",
     }
     for mode, figures in cold.items():
-        deltas = (
-            ("", "", "")
-            if mode == "bare"
-            else (
+        if mode == "bare":
+            deltas = ["", "", f"{figures['after_openai_ms']:.1f} ms", ""]
+        else:
+            low, high = figures["ci_cpu_ms"]
+            deltas = [
                 f"{figures['delta_wall_ms']:+.1f} ms",
-                f"{figures['delta_cpu_ms']:+.1f} ms",
+                f"{figures['delta_cpu_ms']:+.1f} ms ({low:+.1f} to {high:+.1f})",
+                f"{figures['after_openai_ms']:.1f} ms",
                 f"{figures['delta_rss_mib']:+.1f} MiB",
-            )
-        )
+            ]
         lines.append(
             f"| {labels[mode]} | {figures['wall_ms']:.1f} | {figures['cpu_ms']:.1f} | {figures['rss_mib']:.1f} | "
             + " | ".join(deltas)
             + " |"
         )
     ours_cold = cold["ecologits_like"]
+    added = ours_cold["after_openai_ms"] - cold["bare"]["after_openai_ms"]
     verdicts.append(
         (
-            f"cold start ≤ +{TARGET_COLD_MS:.0f} ms (CPU)",
-            f"{ours_cold['delta_cpu_ms']:+.1f} ms",
-            _mark(ours_cold["delta_cpu_ms"] <= TARGET_COLD_MS),
+            f"cold start ≤ +{TARGET_COLD_MS:.0f} ms (CPU after `import openai`)",
+            f"{added:+.1f} ms",
+            _mark(added <= TARGET_COLD_MS and ours_cold["ci_cpu_ms"][0] <= TARGET_COLD_MS),
         )
     )
     verdicts.append(

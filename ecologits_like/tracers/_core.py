@@ -24,7 +24,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from ecologits_like._log import log_once, logger
 from ecologits_like.impacts.methodology import DEFAULT_METHODOLOGY
@@ -156,8 +156,12 @@ class UsageCatcher(Protocol):
 CatchUsage = Callable[[Any], "UsageCatcher | None"]
 
 
-@dataclass(frozen=True, slots=True)
-class Shape:
+# The declarations below are NamedTuples, not dataclasses: they are created when ``init()`` imports
+# this module, and a dataclass costs about 2 ms to create on a slow machine (its methods are
+# compiled from generated source), a NamedTuple a tenth of that. Start-up budget: see performance.md.
+
+
+class Shape(NamedTuple):
     """A kind of response (chat completion, Responses API response, Anthropic message...)."""
 
     name: str
@@ -168,8 +172,7 @@ class Shape:
     catch_usage: CatchUsage | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(NamedTuple):
     """One patched method (or added attribute) of an SDK class.
 
     Attributes:
@@ -195,21 +198,32 @@ class Target:
     role: str = "call"
 
 
-@dataclass(frozen=True, slots=True)
 class SdkTypes:
-    """SDK classes the tracer must recognise in what a patched method returns."""
+    """SDK classes the tracer must recognise in what a patched method returns.
 
-    streams: tuple[type, ...]
-    async_streams: tuple[type, ...]
-    #: Raw responses (``with_raw_response`` / ``with_streaming_response``) with a sync ``parse()``.
-    raw: tuple[type, ...] = ()
-    #: Raw responses whose ``parse()`` is a coroutine.
-    async_raw: tuple[type, ...] = ()
-    #: All of the above: what is not one of these is a complete response (one ``isinstance`` per call).
-    not_complete: tuple[type, ...] = field(init=False)
+    Attributes:
+        streams: The SDK's stream classes.
+        async_streams: Its async stream classes.
+        raw: Raw responses (``with_raw_response`` / ``with_streaming_response``) with a sync ``parse()``.
+        async_raw: Raw responses whose ``parse()`` is a coroutine.
+        not_complete: All of the above: what is none of these is a complete response (one
+            ``isinstance`` per call tells).
+    """
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "not_complete", self.streams + self.async_streams + self.raw + self.async_raw)
+    __slots__ = ("async_raw", "async_streams", "not_complete", "raw", "streams")
+
+    def __init__(
+        self,
+        streams: tuple[type, ...],
+        async_streams: tuple[type, ...],
+        raw: tuple[type, ...] = (),
+        async_raw: tuple[type, ...] = (),
+    ) -> None:
+        self.streams = streams
+        self.async_streams = async_streams
+        self.raw = raw
+        self.async_raw = async_raw
+        self.not_complete = streams + async_streams + raw + async_raw
 
 
 #: ``hook_manager(manager, call, is_async)``: make the manager's request go through
@@ -217,8 +231,7 @@ class SdkTypes:
 HookManager = Callable[[Any, "Call", bool], Any]
 
 
-@dataclass(frozen=True)
-class ProviderSpec:
+class ProviderSpec(NamedTuple):
     """Everything a provider module declares.
 
     Attributes:

@@ -231,7 +231,7 @@ def test_traced_call_builds_the_output_only_when_read(monkeypatch: pytest.Monkey
     # 14 Python calls into ecologits_like per traced chat completion: the patched method, the
     # request's description (a Tally for openai's prepare, which asks streams for usage), the
     # response handler, openai's extract (a Tally, the usage), finish_request, the plan lookup,
-    # the deferred estimate (estimate_from_plan, ImpactsOutput.deferred and its holder) and attach.
+    # the deferred estimate (estimate_from_plan, ImpactsOutput.lazy and its holder) and attach.
     # Each frame costs a few µs inside a real SDK call (caches cold): a regression adding one shows here.
     assert sum(counts.values()) <= 14, " ".join(sorted(k.rsplit("/", 1)[-1] for k in counts))
     assert any(k.endswith(":evaluate_indicators") for k in read) and responses[0].impacts.energy.value > 0

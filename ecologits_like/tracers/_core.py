@@ -497,7 +497,7 @@ def finish_request(
             resolved = None
             zone = config.electricity_mix_zone
         else:
-            # The output models are built when first read (see ImpactsOutput.deferred).
+            # The output models are built when first read (see estimate_from_plan).
             impacts = estimate_from_plan(
                 plan,
                 tally.output_tokens if tally.output_tokens is not None else tally.counted,

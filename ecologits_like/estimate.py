@@ -122,7 +122,7 @@ def estimate(
     )
     if isinstance(plan, ImpactsOutput):
         return plan.model_copy(deep=True)
-    if not overrides and isinstance(provider, str) and isinstance(model, str):
+    if not overrides:  # the next call with these names takes the inline path above
         remember_plan(provider, model, electricity_mix_zone, methodology, plan)
     return estimate_from_plan(plan, tokens, latency, prompt, cached)
 

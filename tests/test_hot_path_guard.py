@@ -1,7 +1,7 @@
 """Hot-path regression guards that count work instead of timing it (they cannot flake on a slow machine).
 
-* Per stream chunk, the OpenAI stream proxy makes three Python calls into ``ecologits_like`` (its
-  iterator's ``__next__``, the shape's ``on_chunk`` and a relay step of the SSE events), and the SDK
+* Per stream chunk, the OpenAI stream proxy makes three Python calls into ``ecologits_like`` (a step
+  of its generator, the shape's ``on_chunk`` and a relay step of the SSE events), and the SDK
   parses only the chunks the caller sees, not the usage chunk the tracer asked for (counted with
   ``sys.setprofile`` over 1,000 chunks through the real client).
 * Per traced (non-streaming) call, at most 14 Python calls into ``ecologits_like`` and no output
@@ -102,10 +102,10 @@ def test_stream_chunk_costs_a_constant_number_of_calls() -> None:
     assert len(seen) == CHUNKS + 1 and isinstance(seen[-1], ImpactsOutput)
     ours = {k: v for k, v in counts.items() if k.startswith(PACKAGE)}
     per_chunk = {k.rsplit("/", 1)[-1]: v for k, v in ours.items() if v >= CHUNKS}
-    # Per chunk: the tap's __next__, the shape's on_chunk and one step of the relay that lets the
-    # tracer take the hidden usage chunk off the SSE events (__next__ once more for the end).
+    # Per chunk: a step of the tap's generator, the shape's on_chunk and a step of the relay that
+    # lets the tracer take the hidden usage chunk off the SSE events (one more step for the end).
     assert per_chunk == {
-        "_streams.py:__next__": CHUNKS + 1,
+        "_streams.py:_chunks": CHUNKS + 1,
         "openai.py:on_chat_chunk": CHUNKS,
         "_openai_usage.py:_relay": CHUNKS + 2,  # and [DONE], and its close
     }, per_chunk

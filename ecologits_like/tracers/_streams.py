@@ -16,10 +16,11 @@ so that the tracer sees every chunk and every way a stream can end:
 
 Speed: attribute access on a ``wrapt`` proxy goes through its ``__getattr__`` machinery and costs
 several times a plain slot read, so the per-chunk state lives on a separate slotted *tap* object
-(:class:`_SyncTap` / :class:`_AsyncTap`) which ``iter(stream)`` returns. Per chunk the tap makes one
-Python-level call (the shape's ``on_chunk``: O(1), no allocation) and stores one reference; the
-estimate is made once, at the end. ``stream.impacts`` is ``None`` until then; the chunk handed over
-last (or the final one) carries ``impacts`` too.
+(:class:`_SyncTap` / :class:`_AsyncTap`). ``iter(stream)`` returns a generator over the sync tap
+(:func:`_chunks`: resuming it is cheaper than calling a ``__next__`` method) and the async tap
+itself. Per chunk the tracer makes one Python-level call (the shape's ``on_chunk``: O(1), no
+allocation) and stores one reference; the estimate is made once, at the end. ``stream.impacts``
+is ``None`` until then; the chunk handed over last (or the final one) carries ``impacts`` too.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import contextlib
 import contextvars
 import sys
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import wrapt
@@ -155,44 +157,20 @@ class _Tap:
 
 
 class _SyncTap(_Tap):
-    """The iterator ``iter(TracedStream)`` returns."""
+    """The state of a traced sync stream; :func:`_chunks` iterates it."""
 
     __slots__ = ()
 
-    def __iter__(self) -> _SyncTap:
-        return self
-
-    def __next__(self) -> Any:
-        if self.queued is not None:
-            return self._dequeue()
-        try:
-            item = self.read()
-        except StopIteration:
-            self.finalize(False)
-            raise
-        except BaseException:
-            self.read_failed()
-            raise
-        try:
-            code = self.on_chunk(self.tally, item)
-        except Exception as exc:
-            code = self.chunk_failed(exc)
-        if code == PASS:
-            self.last = item
-            return item
-        return self._special(item, code)
-
-    def _dequeue(self) -> Any:
+    def dequeue(self) -> tuple[Any, int]:
+        """What was seen while looking ahead: ``(chunk, code)``, or the read error raised now."""
         queued, self.queued = self.queued, None
         if isinstance(queued, BaseException):
             raise queued
         item, code = queued
-        if code == PASS:
-            self.last = item
-            return item
-        return self._special(item, code)
+        return item, code
 
-    def _special(self, item: Any, code: int) -> Any:
+    def special(self, item: Any, code: int) -> Any:
+        """``item`` with a code other than ``PASS``: the chunk to hand over, or ``_NOTHING`` to read on."""
         if code == FINAL:
             return self.final(item)
         if code == LOOKAHEAD:
@@ -212,7 +190,41 @@ class _SyncTap(_Tap):
             return self.peeked(item, following, following_code)
         # HIDE_FINAL with nothing held back: swallow it; the impacts go on the last chunk handed over.
         self.finalize(False)
-        return self.__next__()
+        return _NOTHING
+
+
+def _chunks(tap: _SyncTap) -> Iterator[Any]:
+    """The chunks of a traced sync stream: what ``iter(TracedStream)`` returns (one per stream).
+
+    A generator rather than a ``__next__`` method: resuming it costs less than a method call, and
+    the per-chunk names are locals. It holds the tap, never the proxy; dropping the proxy drops
+    it, then the tap, whose ``__del__`` records an abandoned stream. Nothing here catches
+    ``GeneratorExit``.
+    """
+    read, on_chunk, tally = tap.read, tap.on_chunk, tap.tally
+    while True:
+        if tap.queued is not None:
+            item, code = tap.dequeue()
+        else:
+            try:
+                item = read()
+            except StopIteration:
+                tap.finalize(False)
+                return
+            except BaseException:
+                tap.read_failed()
+                raise
+            try:
+                code = on_chunk(tally, item)
+            except Exception as exc:
+                code = tap.chunk_failed(exc)
+        if code == PASS:
+            tap.last = item
+            yield item
+        else:
+            item = tap.special(item, code)
+            if item is not _NOTHING:
+                yield item
 
 
 class _AsyncTap(_Tap):
@@ -286,18 +298,19 @@ class TracedStream(_Proxy):
 
     def __init__(self, wrapped: Any, call: Call) -> None:
         super().__init__(wrapped)
-        self._self_tap = _SyncTap(wrapped, getattr(wrapped, "__next__", None), call)
+        self._self_tap = tap = _SyncTap(wrapped, getattr(wrapped, "__next__", None), call)
+        self._self_chunks = _chunks(tap)
 
     @property
     def impacts(self) -> ImpactsOutput | None:
         """The request's impacts once the stream has ended (or been closed); ``None`` before."""
         return self._self_tap.impacts
 
-    def __iter__(self) -> _SyncTap:
-        return self._self_tap
+    def __iter__(self) -> Iterator[Any]:
+        return self._self_chunks
 
     def __next__(self) -> Any:
-        return self._self_tap.__next__()
+        return self._self_chunks.__next__()
 
     def __enter__(self) -> TracedStream:
         self.__wrapped__.__enter__()

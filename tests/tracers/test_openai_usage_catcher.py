@@ -356,3 +356,25 @@ def test_stream_options_in_the_caller_s_extra_body_are_the_caller_s_choice(recor
     assert traced[:2] == bare[:2] and traced[2][-1].choices == []  # the caller asked for the usage chunk: shown
     record = only(records)
     assert record.output_tokens == 8 and traced[2][-1].impacts is record.impacts
+
+
+def test_next_and_for_loops_can_be_mixed_on_one_stream(records: list[RequestRecord]) -> None:
+    api = FakeAPI()
+
+    def run() -> tuple[list[str], type[BaseException] | None, list[Any]]:
+        stream = openai_client(api).chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+        chunks = [next(stream)]
+        for chunk in stream:
+            chunks.append(chunk)
+            if len(chunks) == 8:  # the next one carries finish_reason: read it with next()
+                break
+        chunks.append(next(stream))
+        chunks.extend(stream)
+        with pytest.raises(StopIteration):
+            next(stream)
+        return [c.model_dump_json() for c in chunks], None, chunks
+
+    bare, traced = _bare_then_traced(run)
+    assert traced[0] == bare[0] and len(traced[0]) == 9
+    record = only(records)
+    assert traced[2][-1].impacts is record.impacts and record.output_tokens == 8 and not record.partial

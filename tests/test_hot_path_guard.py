@@ -10,6 +10,7 @@
 * Cold start: ``import ecologits_like; EcoLogits.init(providers=["openai"])`` imports neither numpy
   nor the engine nor any ``openai`` module that ``import openai`` alone does not import (checked in
   a fresh interpreter); the patches land when the application itself imports those modules.
+  ``EcoLogits.init(providers=["mistralai"])`` imports no ``mistralai`` module either.
 """
 
 from __future__ import annotations
@@ -168,6 +169,24 @@ def test_init_imports_no_engine_numpy_or_sdk_module() -> None:
     engine = ("_plan", "estimate", "registry", "impacts.output", "impacts.llm", "session", "recording")
     assert not [m for m in added if m.startswith(tuple(f"ecologits_like.{e}" for e in engine))], added
     assert result["patched"], "the chat resource module was patched when the SDK imported it"
+
+
+_MISTRAL_COLD_START = """
+import json, sys
+before = set(sys.modules)
+import ecologits_like
+ecologits_like.EcoLogits.init(providers=["mistralai"])
+added = sorted(m for m in set(sys.modules) - before if m.startswith("mistralai"))
+from mistralai.client.chat import Chat  # the application imports the SDK: patched then
+print(json.dumps({"added": added, "patched": hasattr(Chat.complete, "__wrapped__")}))
+"""
+
+
+def test_init_finds_the_mistralai_layout_without_importing_the_sdk() -> None:
+    done = subprocess.run([sys.executable, "-c", _MISTRAL_COLD_START], capture_output=True, text=True, check=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["added"] == [], result["added"]
+    assert result["patched"], "mistralai.client.chat was patched when the application imported it"
 
 
 def test_lazy_public_names_are_the_functions() -> None:

@@ -10,13 +10,17 @@ Usage: ``usage.completion_tokens`` (Mistral counts reasoning tokens of Magistral
 ``usage.prompt_tokens``. A stream closed before its usage event counts the content deltas seen.
 
 Layout: ``mistralai`` 2.x moved the SDK under ``mistralai.client`` (``mistralai.client.chat.Chat``);
-1.x had ``mistralai.chat.Chat``. The installed layout is located at instrumentation; another one
-raises :class:`UnsupportedSDKError` naming the supported versions (tested on 3.7).
+1.x had ``mistralai.chat.Chat``. The installed layout is located at instrumentation by finding the
+chat module on disk, without importing the SDK (it is patched when the application imports it);
+another layout raises :class:`UnsupportedSDKError` naming the supported versions (tested on 3.7).
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import sys
+from importlib.machinery import PathFinder
 from typing import Any
 
 from ecologits_like.tracers._core import FINAL, PASS, ProviderSpec, SdkTypes, Shape, Tally, Target, UnsupportedSDKError
@@ -66,14 +70,32 @@ def on_chat_event(tally: Tally, event: Any) -> int:
 CHAT = Shape("mistralai.chat", extract_chat, on_chat_event)
 
 
+def _module_exists(name: str) -> bool:
+    """Whether module ``name`` is installed, found without importing it or its parent packages.
+
+    (``importlib.util.find_spec("mistralai.client.chat")`` would import ``mistralai.client``, which
+    imports most of the SDK: hundreds of ms that ``init()`` must not spend on an SDK the
+    application may never import.)
+    """
+    if name in sys.modules:
+        return True
+    top, *rest = name.split(".")
+    try:
+        spec = importlib.util.find_spec(top)  # a top-level name: found, not imported
+    except (ImportError, ValueError):
+        return False
+    found = top
+    for part in rest:
+        if spec is None or spec.submodule_search_locations is None:
+            return False
+        found = f"{found}.{part}"
+        spec = PathFinder.find_spec(found, list(spec.submodule_search_locations))
+    return spec is not None
+
+
 def _layout() -> tuple[str, str]:
     for chat_module, stream_module in LAYOUTS:
-        try:
-            module = importlib.import_module(chat_module)
-        except ImportError:
-            continue
-        chat = getattr(module, "Chat", None)
-        if isinstance(chat, type) and all(hasattr(chat, m) for m in ("complete", "stream")):
+        if _module_exists(chat_module):
             return chat_module, stream_module
     try:
         from importlib.metadata import version
@@ -82,8 +104,8 @@ def _layout() -> tuple[str, str]:
     except Exception:
         installed = "unknown"
     raise UnsupportedSDKError(
-        f"ecologits_like supports {SUPPORTED}; the installed mistralai {installed} has no Chat class "
-        f"in {' or '.join(m for m, _ in LAYOUTS)}."
+        f"ecologits_like supports {SUPPORTED}; the installed mistralai {installed} has no chat module "
+        f"{' or '.join(m for m, _ in LAYOUTS)}."
     )
 
 

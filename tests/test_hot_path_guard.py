@@ -1,7 +1,10 @@
 """Hot-path regression guards that count work instead of timing it (they cannot flake on a slow machine).
 
-* Per stream chunk, the OpenAI stream proxy makes three Python calls into ``ecologits_like`` (a step
-  of its generator, the shape's ``on_chunk`` and a relay step of the SSE events), and the SDK
+* Per stream event of every provider (OpenAI Responses, Anthropic, Mistral, Cohere, Hugging Face),
+  two Python calls into ``ecologits_like`` (a step of the proxy's generator and the shape's
+  ``on_chunk``), while the SDK makes the calls it makes without the tracer (within 10 per stream);
+  per OpenAI chat chunk, three Python calls (a step of the proxy's generator, the shape's
+  ``on_chunk`` and a relay step of the SSE events), and the SDK
   parses only the chunks the caller sees, not the usage chunk the tracer asked for (counted with
   ``sys.setprofile`` over 1,000 chunks through the real client).
 * Per traced (non-streaming) call, at most 14 Python calls into ``ecologits_like`` and no output
@@ -120,6 +123,153 @@ def test_stream_chunk_costs_a_constant_number_of_calls() -> None:
     assert parsed == CHUNKS, f"the SDK parsed {parsed} chunks for {CHUNKS} seen"
 
 
+# -- every provider's stream: two calls of ours per chunk, no extra work in the SDK -----------------------
+
+WIRE = Path(__file__).resolve().parent / "tracers" / "wire"
+STREAM_EVENTS = 200
+
+
+def _grown_sse(name: str, marker: str, events: int) -> bytes:
+    """A wire fixture with its delta events (the blocks containing ``marker``) repeated to ``events`` events."""
+    blocks = [b for b in (WIRE / name).read_text().split("\n\n") if b.strip()]
+    deltas = [i for i, b in enumerate(blocks) if marker in b]
+    head, tail = blocks[: deltas[0]], blocks[deltas[-1] + 1 :]
+    return ("\n\n".join(head + [blocks[deltas[0]]] * (events - len(head) - len(tail)) + tail) + "\n\n").encode()
+
+
+def _sse_response(body: bytes) -> httpx2.Response:
+    return httpx2.Response(200, content=body, headers={"content-type": "text/event-stream"})
+
+
+def _provider_streams() -> dict[str, tuple[str, Callable[[], Any]]]:
+    """provider -> (a stream request through the real SDK client, over ``STREAM_EVENTS`` events)."""
+    import anthropic
+    import cohere
+    import httpx
+    import openai
+    from huggingface_hub import InferenceClient
+    from mistralai.client import Mistral
+
+    def serve(body: bytes) -> httpx2.Client:
+        return httpx2.Client(transport=httpx2.MockTransport(lambda request: _sse_response(body)))
+
+    responses = openai.OpenAI(
+        api_key="sk-test",
+        http_client=serve(_grown_sse("response_stream.sse", "response.output_text.delta", STREAM_EVENTS)),
+        max_retries=0,
+    )
+    claude = anthropic.Anthropic(
+        api_key="sk-ant-test",
+        http_client=serve(_grown_sse("anthropic_stream.sse", "content_block_delta", STREAM_EVENTS)),
+        max_retries=0,
+    )
+    mistral = Mistral(
+        api_key="test-key",
+        server_url="https://api.mistral.ai",
+        client=serve(_grown_sse("mistral_stream.sse", '"content":" Chat"', STREAM_EVENTS)),
+        retry_config=None,
+    )
+    cohere_body = _grown_sse("cohere_v2_stream.sse", "content-delta", STREAM_EVENTS)
+    hf_body = _grown_sse("hf_chat_stream.sse", '"content":" is"', STREAM_EVENTS)
+    messages = [{"role": "user", "content": "hi"}]
+
+    def cohere_stream() -> Any:  # a client made now: cohere binds its methods when the client is made
+        client = cohere.ClientV2(
+            api_key="co-test",
+            base_url="https://api.cohere.com",
+            httpx_client=httpx.Client(
+                transport=httpx.MockTransport(
+                    lambda request: httpx.Response(
+                        200, content=cohere_body, headers={"content-type": "text/event-stream"}
+                    )
+                )
+            ),
+            max_retries=0,
+        )
+        return client.chat_stream(model="command-a-03-2025", messages=messages)
+
+    def hf_stream() -> Any:
+        from huggingface_hub import set_client_factory
+        from huggingface_hub.utils._http import default_client_factory
+
+        set_client_factory(lambda: serve(hf_body))
+        try:
+            return list(
+                InferenceClient(token="hf_test").chat_completion(
+                    messages, model="meta-llama/Llama-3.1-8B-Instruct", stream=True
+                )
+            )
+        finally:
+            set_client_factory(default_client_factory)
+
+    return {
+        "openai.responses": (
+            "openai",
+            lambda: list(responses.responses.create(model="o4-mini", input="hi", stream=True)),
+        ),
+        "anthropic.messages": (
+            "anthropic",
+            lambda: list(
+                claude.messages.create(model="claude-sonnet-4-5", max_tokens=64, messages=messages, stream=True)
+            ),
+        ),
+        "mistralai.chat": (
+            "mistralai",
+            lambda: list(mistral.chat.stream(model="mistral-small-latest", messages=messages)),
+        ),
+        "cohere.v2.chat": ("cohere", lambda: list(cohere_stream())),
+        "huggingface_hub.chat": ("huggingface_hub", hf_stream),
+    }
+
+
+def _calls_by_side(fn: Callable[[], Any]) -> tuple[dict[str, int], int]:
+    """Python calls into ``ecologits_like`` by function, and every other Python or C call, while ``fn`` runs."""
+    ours: dict[str, int] = {}
+    other = 0
+
+    def profile(frame: FrameType, event: str, arg: Any) -> None:
+        nonlocal other
+        if event == "call":
+            filename = frame.f_code.co_filename
+            if filename.startswith(PACKAGE):
+                key = f"{filename.rsplit('/', 1)[-1]}:{frame.f_code.co_name}"
+                ours[key] = ours.get(key, 0) + 1
+            else:
+                other += 1
+        elif event == "c_call" and not frame.f_code.co_filename.startswith(PACKAGE):
+            other += 1
+
+    sys.setprofile(profile)
+    try:
+        fn()
+    finally:
+        sys.setprofile(None)
+    return ours, other
+
+
+@pytest.mark.parametrize("shape", list(_provider_streams()))
+def test_each_provider_stream_costs_two_calls_per_event_and_no_sdk_work(shape: str) -> None:
+    """Per event: one generator step and the shape's ``on_chunk``; the SDK does exactly what it does bare."""
+    provider, consume = _provider_streams()[shape]
+    get_plan("openai", "gpt-4o-mini")  # the engine loads with the first estimate, not per stream
+    consume()
+    _, bare_other = _calls_by_side(consume)
+    EcoLogits.init(providers=[provider])
+    try:
+        consume()  # warm-up: the first traced call imports the engine
+        ours, other = _calls_by_side(consume)
+    finally:
+        EcoLogits.uninstrument()
+    per_event = {k: v for k, v in ours.items() if v >= STREAM_EVENTS - 10}
+    on_chunk = {k: v for k, v in per_event.items() if not k.startswith("_streams.py:")}
+    assert set(per_event) - set(on_chunk) == {"_streams.py:_chunks"}, per_event
+    assert len(on_chunk) == 1 and per_event["_streams.py:_chunks"] <= STREAM_EVENTS + 2, per_event
+    # Once per stream: the patched call, the proxy, the estimate, attaching (about 25 calls today).
+    assert sum(ours.values()) - sum(per_event.values()) <= 60, sorted(ours.items(), key=lambda kv: -kv[1])[:10]
+    # The SDK's own work is the bare one (a few calls of slack: our C calls land in SDK frames' callbacks).
+    assert abs(other - bare_other) <= 10, (other, bare_other)
+
+
 def test_estimate_from_plan_never_validates() -> None:
     from pydantic import BaseModel
 
@@ -210,9 +360,7 @@ def _chat_completion_client() -> Any:
             "object": "chat.completion",
             "created": 1,
             "model": "gpt-4o-mini-2024-07-18",
-            "choices": [
-                {"index": 0, "message": {"role": "assistant", "content": "Hi!"}, "finish_reason": "stop"}
-            ],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi!"}, "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
         }
     ).encode()

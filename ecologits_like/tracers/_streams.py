@@ -68,7 +68,7 @@ class _Tap:
     )
 
     def __init__(self, stream: Any, read: Any, call: Call) -> None:
-        self.read = read  # the SDK stream's bound __next__ / __anext__
+        self.read = read  # reads the SDK stream's next chunk (see _reader / _async_reader)
         self.call = call
         self.tally = call.tally
         self.on_chunk = call.shape.on_chunk
@@ -287,6 +287,24 @@ class _AsyncTap(_Tap):
         return await self.__anext__()
 
 
+def _reader(stream: Any) -> Any:
+    """What reads ``stream``'s next chunk: ``next`` of ``iter(stream)``, as a ``for`` loop over the bare
+    stream reads it (the SDKs' ``__iter__`` is a generator whose C-level ``__next__`` is cheaper per
+    chunk than their ``__next__`` methods); the stream's ``__next__`` when it is not iterable."""
+    try:
+        return iter(stream).__next__
+    except Exception:
+        return getattr(stream, "__next__", None)
+
+
+def _async_reader(stream: Any) -> Any:
+    """The async twin of :func:`_reader` (``__anext__`` of ``aiter(stream)``)."""
+    try:
+        return aiter(stream).__anext__
+    except Exception:
+        return getattr(stream, "__anext__", None)
+
+
 if TYPE_CHECKING:
     _Proxy = wrapt.ObjectProxy[Any]
 else:  # wrapt < 2 has no subscriptable ObjectProxy
@@ -298,7 +316,7 @@ class TracedStream(_Proxy):
 
     def __init__(self, wrapped: Any, call: Call) -> None:
         super().__init__(wrapped)
-        self._self_tap = tap = _SyncTap(wrapped, getattr(wrapped, "__next__", None), call)
+        self._self_tap = tap = _SyncTap(wrapped, _reader(wrapped), call)
         self._self_chunks = _chunks(tap)
 
     @property
@@ -335,7 +353,7 @@ class TracedAsyncStream(_Proxy):
 
     def __init__(self, wrapped: Any, call: Call) -> None:
         super().__init__(wrapped)
-        self._self_tap = _AsyncTap(wrapped, getattr(wrapped, "__anext__", None), call)
+        self._self_tap = _AsyncTap(wrapped, _async_reader(wrapped), call)
 
     @property
     def impacts(self) -> ImpactsOutput | None:

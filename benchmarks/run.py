@@ -49,7 +49,8 @@ TARGET_RSS_MIB = 3.0
 # collection), i.e. tens of µs on a 1 ms call. So each SDK request method also gets a timing shim
 # under our patch (``SdkClock``): the CPU time spent *inside* the SDK's own method is subtracted,
 # which leaves the work done around it: by the caller's lambda and, when instrumented, by our
-# wrapper. That difference is steady to a fraction of a µs. It leaves out what we might cause
+# wrapper. Within a run that difference is steady to a few µs (its interval says how steady);
+# between runs on a busy machine its level still moves with the other processes' load. It leaves out what we might cause
 # inside the SDK's method (the wrapper passes the caller's arguments straight through; garbage
 # collection triggered by our allocations lands wherever the collector happens to run), which the
 # whole-call CPU difference, reported beside it with its confidence interval, would show.
@@ -526,10 +527,12 @@ def report(
         "",
         "*In our wrapper* is the CPU time spent around the SDK's request method: a timing shim under our",
         "patch subtracts what the SDK's own method takes. Whole calls vary by a few percent from block",
-        "to block (tens of µs on a 1 ms call); this difference is steady to a fraction of a µs, so it",
-        "decides the per-call verdicts. The whole-call CPU difference can overrule it: a case is not met",
-        "when even the low end of its interval is above the target. Streams are judged on the whole-call",
-        "CPU difference: (instrumented - bare) / N, which folds the once-per-stream cost into the chunks.",
+        "to block (tens of µs on a 1 ms call); within a run this difference is steady to a few µs, so it",
+        "decides the per-call verdicts (between runs on a busy machine its level moves with the load: compare",
+        "figures from one run, and judge on a quiet machine). The whole-call CPU difference can overrule it:",
+        "a case is not met when even the low end of its interval is above the target. Streams are judged",
+        "on the whole-call CPU difference: (instrumented - bare) / N, which folds the once-per-stream cost",
+        "into the chunks.",
         "`ecologits` cannot be uninstrumented, so it runs in its own process; its overhead is against",
         "the bare medians. ecologits_like builds the `impacts` output models when they are first read:",
         "the row marked *(read)* reads one indicator after each call and shows what such a caller pays.",
@@ -612,7 +615,7 @@ def report(
         "Every command starts with `import openai`. Modes are interleaved run by run. *CPU* is the",
         "child's user + system time (`RUSAGE_CHILDREN` deltas); *after `import openai`* is the CPU time",
         "the process spent on the rest of the command, measured inside it (`time.process_time`): exactly",
-        "what the library adds, steady to a fraction of a ms, while a whole process start of about a",
+        "what the library adds, steady to about a ms, while a whole process start of about a",
         "second varies by tens of ms. That figure judges the cold start; the whole-process CPU",
         "difference (median of paired runs, ~95 % interval) can overrule it when even the low end of",
         "its interval is above the target. Wall time counts waiting for a core and the disk cache too.",

@@ -158,16 +158,25 @@ def _session_sink(record: RequestRecord) -> None:
 
 
 _sink_lock = threading.Lock()
-_sink_installed = False
+# Session entries entered and not yet exited, in every thread and context. The sink is registered
+# only while there is one: with none open it would find nothing to record, and while any sink is
+# registered every traced request builds a record for it.
+_open_entries = 0
 
 
-def _ensure_sink() -> None:
-    global _sink_installed
-    if _sink_installed and _session_sink in _sinks.sinks():
-        return
+def _entry_opened() -> None:
+    global _open_entries
     with _sink_lock:
+        _open_entries += 1
         _sinks.add_sink(_session_sink)
-        _sink_installed = True
+
+
+def _entry_closed() -> None:
+    global _open_entries
+    with _sink_lock:
+        _open_entries -= 1
+        if _open_entries == 0:
+            _sinks.remove_sink(_session_sink)
 
 
 # -- sums ----------------------------------------------------------------------------------------
@@ -344,7 +353,7 @@ class Session:
         self._add(record)
 
     def _enter(self) -> _Entry:
-        _ensure_sink()
+        _entry_opened()
         entry = _Entry(self)
         entry.token = _active.set((*_active.get(), entry))
         return entry
@@ -353,7 +362,9 @@ class Session:
         entries = _active.get()
         for entry in reversed(entries):
             if entry.session is self:
-                entry.active = False
+                if entry.active:
+                    entry.active = False
+                    _entry_closed()
                 if entry.token is not None:
                     try:
                         _active.reset(entry.token)

@@ -14,7 +14,9 @@ When the chunk carrying ``finish_reason`` has been read, the stream tap calls
 :meth:`HiddenUsageCatcher.take`: it reads the next event straight from the decoder; a usage-only
 chunk is recorded and dropped (the SDK never parses it), anything else (``[DONE]``, another chunk,
 an error event, a read error) is put back into the relay, which hands it to the SDK next, exactly
-as if nothing had looked at it.
+as if nothing had looked at it. An interrupt or a task cancellation during that read is raised
+at once (the caller then does not get the finish chunk): held back, it would be lost if the caller
+stopped reading.
 
 Safe fallback: when the stream has no such decoder, or the SDK never calls it (its layout changed),
 :meth:`~HiddenUsageCatcher.take` reports ``False`` and the tracer reads the SDK's parsed chunk as
@@ -149,7 +151,13 @@ class HiddenUsageCatcher:
     # -- the tracer's side --------------------------------------------------------------------------
 
     def take(self, tally: Tally) -> bool:
-        """Read the next event; drop it when it is the usage-only chunk (``True``), else put it back."""
+        """Read the next event; drop it when it is the usage-only chunk (``True``), else put it back.
+
+        A read error is put back too (the SDK raises it on its next read, with its own error
+        mapping). KeyboardInterrupt, SystemExit and task cancellation are raised at once: held for
+        a later read they would be lost when the caller stops reading after the finish chunk (a
+        swallowed Ctrl-C, a cancelled task that runs on, a timeout that never fires).
+        """
         events = self._events
         if events is None or not hasattr(events, "__next__"):
             return False
@@ -157,7 +165,7 @@ class HiddenUsageCatcher:
             event = next(events)
         except StopIteration:
             return False  # the relay ends too: the SDK sees the end of the stream
-        except BaseException as exc:  # the SDK's read raises it (its own error mapping applies)
+        except Exception as exc:  # the SDK's read raises it (its own error mapping applies)
             self._held.append(_Raised(exc))
             return False
         return self._keep_or_put_back(tally, event)
@@ -171,7 +179,7 @@ class HiddenUsageCatcher:
             event = await events.__anext__()
         except StopAsyncIteration:
             return False
-        except BaseException as exc:
+        except Exception as exc:
             self._held.append(_Raised(exc))
             return False
         return self._keep_or_put_back(tally, event)

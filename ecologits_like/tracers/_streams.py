@@ -112,8 +112,13 @@ class _Tap:
         self.last = held
         return held
 
-    def peek_failed(self, held: Any, exc: BaseException) -> Any:
-        """Reading past ``held`` raised: hand ``held`` over now, raise ``exc`` on the next read."""
+    def peek_failed(self, held: Any, exc: Exception) -> Any:
+        """Reading past ``held`` raised: hand ``held`` over now, raise ``exc`` on the next read.
+
+        Only for errors: an interrupt or a cancellation held for the next read would be lost if
+        the caller stopped reading after ``held`` (a swallowed Ctrl-C, a cancelled task that runs
+        on), so those are raised at once and ``held`` is not handed over.
+        """
         self.last = held
         self.finalize(True)
         self.queued = exc
@@ -175,14 +180,17 @@ class _SyncTap(_Tap):
             return self.final(item)
         if code == LOOKAHEAD:
             catcher = self.catcher
-            if catcher is not None and catcher.take(self.tally):
-                return self.final(item)  # the hidden usage chunk came next: taken unparsed
             try:
+                if catcher is not None and catcher.take(self.tally):
+                    return self.final(item)  # the hidden usage chunk came next: taken unparsed
                 following = self.read()
             except StopIteration:
                 return self.peek_ended(item)
-            except BaseException as exc:
+            except Exception as exc:
                 return self.peek_failed(item, exc)
+            except BaseException:  # an interrupt: now (see peek_failed); ``item`` is not handed over
+                self.read_failed()
+                raise
             try:
                 following_code = self.on_chunk(self.tally, following)
             except Exception as exc:
@@ -270,14 +278,17 @@ class _AsyncTap(_Tap):
             return self.final(item)
         if code == LOOKAHEAD:
             catcher = self.catcher
-            if catcher is not None and await catcher.atake(self.tally):
-                return self.final(item)
             try:
+                if catcher is not None and await catcher.atake(self.tally):
+                    return self.final(item)
                 following = await self.read()
             except StopAsyncIteration:
                 return self.peek_ended(item)
-            except BaseException as exc:
+            except Exception as exc:
                 return self.peek_failed(item, exc)
+            except BaseException:  # a cancellation: now (see peek_failed); ``item`` is not handed over
+                self.read_failed()
+                raise
             try:
                 following_code = self.on_chunk(self.tally, following)
             except Exception as exc:

@@ -42,6 +42,52 @@ def test_requests_in_no_session_are_free() -> None:
     assert _sinks.emit(make_record()) == []
 
 
+def _session_sink_registered() -> bool:
+    from ecologits_like.session import _session_sink
+
+    return _session_sink in _sinks.sinks()
+
+
+def test_the_session_sink_is_registered_only_while_a_session_is_open() -> None:
+    # With no session open, traced requests must not build records for a sink that keeps nothing.
+    assert not _session_sink_registered()
+    outer, inner = session("outer"), session("inner")
+    with outer:
+        assert _session_sink_registered()
+        with inner, outer:  # nested, and the same session re-entered
+            assert _session_sink_registered()
+        assert _session_sink_registered()
+        emit(make_record(*EXACT))
+    assert not _session_sink_registered()
+    with pytest.raises(RuntimeError):
+        outer.__exit__(None, None, None)  # an exit without an entry changes nothing
+    assert not _session_sink_registered()
+    with outer:  # reopened: it collects again
+        emit(make_record(*EXACT))
+    assert len(outer.requests) == 2 and len(inner.requests) == 0
+    assert not _session_sink_registered()
+
+
+def test_the_session_sink_stays_while_another_thread_has_a_session_open() -> None:
+    entered, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with session("held"):
+            entered.set()
+            release.wait(5)
+
+    worker = threading.Thread(target=hold)
+    worker.start()
+    assert entered.wait(5)
+    with session("brief") as brief:
+        emit(make_record(*EXACT))
+    assert _session_sink_registered()  # "held" is still open in the worker
+    release.set()
+    worker.join(5)
+    assert not _session_sink_registered()
+    assert len(brief.requests) == 1
+
+
 def test_nesting_counts_in_every_enclosing_session_and_merges_labels() -> None:
     with session("outer", labels={"team": "care", "env": "prod"}) as outer:
         emit(make_record(labels={"request": "r1"}))

@@ -185,11 +185,66 @@ def test_what_follows_the_finish_chunk_reaches_the_caller_unchanged(tail: str, r
         assert traced[2][-1].impacts is record.impacts
 
 
-@pytest.mark.parametrize("fault", [httpx2.ReadError("connection reset by peer"), KeyboardInterrupt()])
-def test_a_read_error_right_after_the_finish_chunk_is_raised_as_without_the_tracer(
-    fault: BaseException, records: list[RequestRecord]
+def _read_until_raised(stream: Any) -> tuple[list[str], type[BaseException] | None]:
+    chunks: list[str] = []
+    try:
+        for chunk in stream:
+            chunks.append(chunk.model_dump_json())
+    except BaseException as exc:
+        return chunks, type(exc)
+    return chunks, None
+
+
+def test_an_interrupt_while_looking_past_the_finish_chunk_is_raised_at_once(records: list[RequestRecord]) -> None:
+    # Held for a later read, a Ctrl-C would be lost by a caller that stops after the finish chunk.
+    api = _api(_finish_then([]), KeyboardInterrupt())
+
+    def run() -> tuple[list[str], type[BaseException] | None]:
+        return _read_until_raised(
+            openai_client(api).chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+        )
+
+    bare, traced = _bare_then_traced(run)
+    assert bare[1] is KeyboardInterrupt and traced[1] is KeyboardInterrupt
+    assert traced[0] == bare[0][:-1]  # the finish chunk was held back when the interrupt came
+    record = only(records)
+    assert record.partial and record.output_tokens == 7
+
+
+def test_a_cancelled_task_stays_cancelled_when_it_stops_reading_after_the_finish_chunk(
+    records: list[RequestRecord],
 ) -> None:
-    api = _api(_finish_then([]), fault)
+    api = _api(_finish_then([]), asyncio.CancelledError())
+    api.is_async = True  # type: ignore[attr-defined]
+
+    async def consume() -> list[str]:
+        stream = await async_openai_client(api).chat.completions.create(
+            model="gpt-4o-mini", messages=MESSAGES, stream=True
+        )
+        seen: list[str] = []
+        async for chunk in stream:
+            seen.append(chunk.model_dump_json())
+            if chunk.choices and chunk.choices[0].finish_reason:
+                break  # the caller has all it wants
+        return seen
+
+    async def main() -> str:
+        task = asyncio.ensure_future(consume())
+        try:
+            await task
+        except asyncio.CancelledError:
+            return "cancelled"
+        return "finished"
+
+    EcoLogits.init(providers=["openai"])
+    assert asyncio.run(main()) == "cancelled"  # the cancellation met during the look-ahead is not swallowed
+    assert only(records).partial
+
+
+def test_a_read_error_right_after_the_finish_chunk_is_raised_as_without_the_tracer(
+    records: list[RequestRecord],
+) -> None:
+    api = _api(_finish_then([]), httpx2.ReadError("connection reset by peer"))
 
     def run() -> tuple[list[str], type[BaseException] | None]:
         stream = openai_client(api).chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)

@@ -31,6 +31,7 @@ PROVIDER_MODULES = ("openai", "anthropic", "mistralai", "huggingface_hub", "cohe
 # Targets of issue #7.
 TARGET_CALL_US = 25.0
 TARGET_CHUNK_US = 1.0
+TARGET_STREAM_US = 25.0
 TARGET_ESTIMATE_PER_S = 100_000
 TARGET_GRID_ROWS_PER_S = 2_000_000
 TARGET_COLD_MS = 30.0
@@ -96,6 +97,27 @@ class SdkClock:
 
             setattr(cls, name, functools.wraps(original)(shim))
 
+    def install_iteration(self, cls: type) -> None:
+        """Time every step of ``cls.__iter__`` (an SDK stream parsing its chunks as they are read)."""
+        import functools
+
+        original = cls.__dict__["__iter__"]
+        clock = self
+
+        def shim_iter(stream: Any) -> Any:
+            steps = original(stream)
+            while True:
+                begin = time.thread_time_ns()
+                try:
+                    item = next(steps)
+                except StopIteration:
+                    clock.inside_ns += time.thread_time_ns() - begin
+                    return
+                clock.inside_ns += time.thread_time_ns() - begin
+                yield item
+
+        cls.__iter__ = functools.wraps(original)(shim_iter)
+
 
 def _block(fn: Callable[[], Any], calls: int, clock: SdkClock) -> tuple[float, float, float]:
     """Seconds per call over ``calls`` calls: wall, thread CPU, thread CPU outside the SDK's method."""
@@ -110,15 +132,20 @@ def _block(fn: Callable[[], Any], calls: int, clock: SdkClock) -> tuple[float, f
 
 
 def _median_per_call(fn: Callable[[], Any], calls: int, repeats: int) -> float:
-    """Median over ``repeats`` of the mean seconds per call over ``calls`` calls (after a warm-up)."""
+    """Median over ``repeats`` of the mean CPU seconds per call over ``calls`` calls (after a warm-up).
+
+    Thread CPU time, as for the SDK calls: the engine does no I/O, and wall time on a shared VM
+    also counts other processes (`estimate(...).energy` read 86k to 147k calls/s in three wall-clock runs
+    of one day).
+    """
     for _ in range(max(3, calls // 10)):
         fn()
     samples = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.thread_time()
         for _ in range(calls):
             fn()
-        samples.append((time.perf_counter() - start) / calls)
+        samples.append((time.thread_time() - start) / calls)
     return statistics.median(samples)
 
 
@@ -148,6 +175,13 @@ def _shim_sdk_methods(clock: SdkClock) -> None:
         clock.install(cls, name, is_async=False)
     for cls in (AsyncCompletions, AsyncResponses, AsyncMessages):
         clock.install(cls, "create", is_async=True)
+    # Stream chunks are read and parsed by the SDK stream's iterator, outside the request method;
+    # the tracer reads them through ``iter(stream)`` as a bare ``for`` loop does, so both go through this.
+    from anthropic import Stream as AnthropicStream
+    from openai import Stream as OpenAIStream
+
+    for stream_cls in (OpenAIStream, AnthropicStream):
+        clock.install_iteration(stream_cls)
 
 
 def worker(mode: str, quick: bool) -> dict[str, Any]:
@@ -286,7 +320,7 @@ def worker(mode: str, quick: bool) -> dict[str, Any]:
             row[f"{key}_us"] = statistics.median(o[i] for o in ours) * 1e6
             row[f"{key}_overhead_us"] = statistics.median(diffs)
             row[f"{key}_ci_us"] = _ci_of_median(diffs)
-        row["shimmed"] = not chunks  # stream chunks are parsed outside the request method
+        row["shimmed"] = True
         out["cases"][name] = row
 
     # Calls per block: a block lasts some tens of ms, so that pairs are close in time.
@@ -477,6 +511,18 @@ def call_verdict(row: dict[str, Any]) -> tuple[float, bool]:
     return value, value <= TARGET_CALL_US and whole_low <= TARGET_CALL_US
 
 
+def stream_verdict(row: dict[str, Any], chunks: int) -> tuple[float, bool]:
+    """A stream's figure judged (µs per stream) and whether it meets ``chunks`` × the per-chunk target
+    plus the once-per-stream target.
+
+    As for calls, the CPU time outside the SDK (its request method and its stream iterator) decides,
+    and the whole-call CPU difference overrules it when even its interval's lower end is above.
+    """
+    allowed = chunks * TARGET_CHUNK_US + TARGET_STREAM_US
+    value = row["outside_overhead_us"]
+    return value, value <= allowed and row["cpu_ci_us"][0] <= allowed
+
+
 def report(
     runs: dict[str, dict[str, Any]],
     eng: dict[str, Any],
@@ -531,8 +577,9 @@ def report(
         "decides the per-call verdicts (between runs on a busy machine its level moves with the load: compare",
         "figures from one run, and judge on a quiet machine). The whole-call CPU difference can overrule it:",
         "a case is not met when even the low end of its interval is above the target. Streams are judged",
-        "on the whole-call CPU difference: (instrumented - bare) / N, which folds the once-per-stream cost",
-        "into the chunks.",
+        "the same way, per stream: the shim also times each step of the SDK stream's iterator (where it",
+        "reads and parses chunks), and a stream of N chunks meets the target when our CPU time is at most",
+        "N × 1 µs + 25 µs; *per chunk* is that figure / N (the once-per-stream cost folded in).",
         "`ecologits` cannot be uninstrumented, so it runs in its own process; its overhead is against",
         "the bare medians. ecologits_like builds the `impacts` output models when they are first read:",
         "the row marked *(read)* reads one indicator after each call and shows what such a caller pays.",
@@ -552,8 +599,7 @@ def report(
     verdicts: list[tuple[str, str, str]] = []
     for name, ours in runs["ecologits_like"]["cases"].items():
         n = ours["chunks"]
-        cpu_over = ours["cpu_overhead_us"]
-        per_chunk = f"{cpu_over / n:.2f}" if n else ""
+        per_chunk = f"{ours['outside_overhead_us'] / n:.2f}" if n else ""
         wrapper = _with_ci(ours, "outside") if ours["shimmed"] else ""
         label = f"{name} *(read)*" if name in READ_CASES else name
         row = (
@@ -575,17 +621,18 @@ def report(
         if name in READ_CASES:
             continue
         if n:
+            value, ok = stream_verdict(ours, n)
             verdicts.append(
                 (
-                    f"{name}: per chunk ≤ {TARGET_CHUNK_US} µs (CPU)",
-                    f"{cpu_over / n:.2f} µs",
-                    _mark(cpu_over / n <= TARGET_CHUNK_US),
+                    f"{name}: ≤ {TARGET_CHUNK_US:g} µs per chunk + {TARGET_STREAM_US:.0f} µs per stream (CPU)",
+                    f"{value:+.1f} µs per stream ({value / n:.2f} per chunk)",
+                    _mark(ok),
                 )
             )
         else:
             value, ok = call_verdict(ours)
             verdicts.append((f"{name}: overhead ≤ {TARGET_CALL_US:.0f} µs (CPU)", f"{value:.1f} µs", _mark(ok)))
-    lines += ["", "## Engine", "", "| measure | ecologits_like |", "|---|---:|"]
+    lines += ["", "## Engine (thread CPU time)", "", "| measure | ecologits_like |", "|---|---:|"]
     for key, value in eng.items():
         if key.startswith("read:"):
             lines.append(f"| `estimate(...).energy` {key[5:]} *(read)* | {value:,.0f} calls/s |")

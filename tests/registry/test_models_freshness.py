@@ -36,6 +36,22 @@ def _returned(record: RequestRecord, name: str | None) -> RequestRecord:
     return dataclasses.replace(record, model_returned=name)
 
 
+def _models_file_knowing_the_unknown_models(tmp_path: Path) -> Path:
+    """A user models file with the two models the records file names but the data lacks."""
+    private = tmp_path / "private.json"
+    private.write_text(
+        json.dumps(
+            {
+                "models": [
+                    {"provider": "openai", "name": "acme-llm", "architecture": "dense", "total_parameters": 7},
+                    {"provider": "mistralai", "name": "mistral-larg", "architecture": "dense", "total_parameters": 9},
+                ]
+            }
+        )
+    )
+    return private
+
+
 @pytest.fixture
 def records_file(tmp_path: Path) -> Path:
     path = tmp_path / "requests.jsonl"
@@ -84,17 +100,7 @@ def test_fail_on_unknown_and_a_models_file_that_knows_them(
     records_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert freshness.main([str(records_file), "--fail-on-unknown"]) == 1
-    private = tmp_path / "private.json"
-    private.write_text(
-        json.dumps(
-            {
-                "models": [
-                    {"provider": "openai", "name": "acme-llm", "architecture": "dense", "total_parameters": 7},
-                    {"provider": "mistralai", "name": "mistral-larg", "architecture": "dense", "total_parameters": 9},
-                ]
-            }
-        )
-    )
+    private = _models_file_knowing_the_unknown_models(tmp_path)
     capsys.readouterr()
     assert freshness.main([str(records_file), "--models-file", str(private), "--fail-on-unknown"]) == 0
     assert "Every model seen is known." in capsys.readouterr().out
@@ -103,17 +109,7 @@ def test_fail_on_unknown_and_a_models_file_that_knows_them(
 def test_the_environment_models_file_counts_as_known_as_it_does_for_tracers(
     records_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    private = tmp_path / "private.json"
-    private.write_text(
-        json.dumps(
-            {
-                "models": [
-                    {"provider": "openai", "name": "acme-llm", "architecture": "dense", "total_parameters": 7},
-                    {"provider": "mistralai", "name": "mistral-larg", "architecture": "dense", "total_parameters": 9},
-                ]
-            }
-        )
-    )
+    private = _models_file_knowing_the_unknown_models(tmp_path)
     monkeypatch.setenv("ECOLOGITS_LIKE_MODELS_FILE", str(private))
     assert freshness.main([str(records_file), "--fail-on-unknown"]) == 0
     out = capsys.readouterr().out

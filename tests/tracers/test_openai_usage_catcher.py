@@ -247,14 +247,9 @@ def test_a_read_error_right_after_the_finish_chunk_is_raised_as_without_the_trac
     api = _api(_finish_then([]), httpx2.ReadError("connection reset by peer"))
 
     def run() -> tuple[list[str], type[BaseException] | None]:
-        stream = openai_client(api).chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
-        chunks: list[str] = []
-        try:
-            for chunk in stream:
-                chunks.append(chunk.model_dump_json())
-        except BaseException as exc:
-            return chunks, type(exc)
-        return chunks, None
+        return _read_until_raised(
+            openai_client(api).chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+        )
 
     bare, traced = _bare_then_traced(run)
     assert traced == bare and bare[1] is not None

@@ -103,8 +103,12 @@ class _Tap:
         else:
             self.finalize(True)
 
-    def peeked(self, held: Any, item: Any, code: int) -> Any:
-        """``item`` (with its ``code``) was read while holding ``held`` back: hand ``held`` over."""
+    def peeked(self, held: Any, item: Any) -> Any:
+        """``item`` was read while holding ``held`` back: hand ``held`` over (``item`` comes next)."""
+        try:
+            code = self.on_chunk(self.tally, item)
+        except Exception as exc:
+            code = self.chunk_failed(exc)
         if code == HIDE_FINAL:
             self.finalize(False, held)
         else:
@@ -191,11 +195,7 @@ class _SyncTap(_Tap):
             except BaseException:  # an interrupt: now (see peek_failed); ``item`` is not handed over
                 self.read_failed()
                 raise
-            try:
-                following_code = self.on_chunk(self.tally, following)
-            except Exception as exc:
-                following_code = self.chunk_failed(exc)
-            return self.peeked(item, following, following_code)
+            return self.peeked(item, following)
         # HIDE_FINAL with nothing held back: swallow it; the impacts go on the last chunk handed over.
         self.finalize(False)
         return _NOTHING
@@ -289,11 +289,7 @@ class _AsyncTap(_Tap):
             except BaseException:  # a cancellation: now (see peek_failed); ``item`` is not handed over
                 self.read_failed()
                 raise
-            try:
-                following_code = self.on_chunk(self.tally, following)
-            except Exception as exc:
-                following_code = self.chunk_failed(exc)
-            return self.peeked(item, following, following_code)
+            return self.peeked(item, following)
         self.finalize(False)
         return await self.__anext__()
 

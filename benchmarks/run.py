@@ -2,6 +2,7 @@
 
     python benchmarks/run.py            # full run (a few minutes on 2 cores)
     python benchmarks/run.py --quick    # about 2 minutes, noisier
+    python benchmarks/run.py --only stream   # just the SDK cases whose name contains "stream"
 
 The SDK-call measurements (ecologits_like, and the ``ecologits`` package when importable) and the
 engine each run in their own subprocess, because patching is process-wide; cold start runs
@@ -184,7 +185,7 @@ def _shim_sdk_methods(clock: SdkClock) -> None:
         clock.install_iteration(stream_cls)
 
 
-def worker(mode: str, quick: bool) -> dict[str, Any]:
+def worker(mode: str, quick: bool, only: str | None = None) -> dict[str, Any]:
     import asyncio
 
     sys.path.insert(0, str(HERE))
@@ -292,6 +293,8 @@ def worker(mode: str, quick: bool) -> dict[str, Any]:
         bare_fn: Callable[[], Any] | None = None,
     ) -> None:
         """``calls`` per block; ``pairs`` pairs of blocks (or, for ``ecologits``, ``pairs`` blocks)."""
+        if only is not None and only not in name:
+            return
         row: dict[str, Any] = {"chunks": chunks}
         if mode == "ecologits":  # cannot be uninstrumented: the instrumented figures only
             try:
@@ -725,17 +728,45 @@ def report(
     return "\n".join(lines) + "\n"
 
 
+def only_cases(only: str, quick: bool) -> str:
+    """The figures of the SDK cases whose name contains ``only`` (a quick look while changing code)."""
+    flag = ["--quick"] if quick else []
+    cases = _subprocess_json(["--worker", "ecologits_like", "--only", only, *flag])["cases"]
+    if not cases:
+        known = "openai chat, anthropic, mistralai, cohere, huggingface_hub, async, stream, N=100, ..."
+        raise SystemExit(f"--only {only!r} matches no case name (names contain e.g. {known})")
+    lines = []
+    for name, row in cases.items():
+        n = row["chunks"]
+        value, ok = stream_verdict(row, n) if n else call_verdict(row)
+        per_chunk = f", {value / n:.2f} per chunk" if n else ""
+        lines.append(
+            f"{name}: in our wrapper {_with_ci(row, 'outside')} µs{per_chunk}; whole call {_with_ci(row, 'cpu')} µs;"
+            f" bare {row['bare_cpu_us']:.1f} µs CPU -> {_mark(ok)}"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repeats (about 2 minutes)")
     parser.add_argument("--no-write", action="store_true", help=f"print only; do not write {RESULTS.name}")
+    parser.add_argument(
+        "--only",
+        metavar="TEXT",
+        help="run only the ecologits_like SDK cases whose name contains TEXT and print their figures "
+        "(no engine, cold start or ecologits column; RESULTS.md is not written)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker == "engine":
         print(json.dumps(engine(args.quick)))
         return
     if args.worker:
-        print(json.dumps(worker(args.worker, args.quick)))
+        print(json.dumps(worker(args.worker, args.quick, args.only)))
+        return
+    if args.only is not None:
+        print(only_cases(args.only, args.quick))
         return
 
     start = time.perf_counter()

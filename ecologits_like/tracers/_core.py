@@ -313,6 +313,15 @@ state = _State()
 # Attaching impacts.
 
 
+class _Aside(weakref.ref[Any]):
+    """A weak reference to an object with impacts kept aside: the table key and the impacts ride on it."""
+
+    __slots__ = ("impacts", "key")
+
+    key: int
+    impacts: ImpactsOutput
+
+
 class AsideImpacts:
     """An ``impacts`` attribute kept beside the instances of a class rather than in their ``__dict__``.
 
@@ -321,23 +330,34 @@ class AsideImpacts:
     collected. Instances without impacts raise ``AttributeError``, as before the class was patched.
     """
 
-    __slots__ = ("_table",)
+    __slots__ = ("_drop", "_table")
 
     def __init__(self) -> None:
-        self._table: dict[int, ImpactsOutput] = {}
+        table: dict[int, _Aside] = {}
+        self._table = table
+
+        def drop(entry: _Aside) -> None:
+            # Called while the object is being deallocated, before its id can be reused. Only its
+            # own entry goes: a newer ``put`` on the same object replaced (and so silenced) older ones.
+            if table.get(entry.key) is entry:
+                del table[entry.key]
+
+        self._drop = drop
 
     def put(self, obj: object, impacts: ImpactsOutput) -> None:
-        key = id(obj)
-        table = self._table
-        if key not in table:
-            weakref.finalize(obj, table.pop, key, None)
-        table[key] = impacts
+        # A weak reference with a callback, not ``weakref.finalize`` (which registers itself in a
+        # class-wide registry and an atexit hook): about 4 µs less per Hugging Face response.
+        # The objects are unhashable dicts, hence the id key rather than a WeakKeyDictionary.
+        entry = _Aside(obj, self._drop)
+        entry.key = key = id(obj)
+        entry.impacts = impacts
+        self._table[key] = entry
 
     def __get__(self, obj: object, owner: type | None = None) -> Any:
         if obj is None:
             return self
         try:
-            return self._table[id(obj)]
+            return self._table[id(obj)].impacts
         except KeyError:
             raise AttributeError(f"{type(obj).__name__!r} object has no attribute 'impacts'") from None
 

@@ -7,6 +7,7 @@ cached, so a traced application pays for name resolution and data lookups once p
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -21,7 +22,15 @@ from ecologits_like.impacts.range_value import ValueOrRange
 from ecologits_like.registry import ModelNotFoundError, Resolution, ZoneNotFoundError, get_registry
 from ecologits_like.registry.models import KNOWN_MODEL_WARNINGS
 
-__all__ = ["Plan", "clear_plan_cache", "get_plan", "plan_for", "remember_plan", "remembered_plan"]
+__all__ = [
+    "Plan",
+    "clear_plan_cache",
+    "get_plan",
+    "on_clear_plan_cache",
+    "plan_for",
+    "remember_plan",
+    "remembered_plan",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,8 +199,19 @@ def remember_plan(provider: str, model: str, zone: str | None, methodology: str,
     _by_arguments[provider, model, zone, methodology] = plan
 
 
+# What else keeps plans and must forget them with this cache (the tracers' table of plans).
+_forgetters: list[Callable[[], None]] = []
+
+
+def on_clear_plan_cache(forget: Callable[[], None]) -> None:
+    """Have :func:`clear_plan_cache` call ``forget`` too (for a cache of plans kept elsewhere)."""
+    _forgetters.append(forget)
+
+
 def clear_plan_cache() -> None:
     """Forget cached plans (after the registry changed)."""
     with _cache_lock:
         _cached_build.cache_clear()
         _by_arguments.clear()
+        for forget in _forgetters:
+            forget()

@@ -13,7 +13,7 @@ from ecologits_like._arguments import (
     check_tokens,
 )
 from ecologits_like._plan import Plan, plan_for, remember_plan, remembered_plan
-from ecologits_like.impacts.lazy import EstimateFields
+from ecologits_like.impacts.lazy import lazy_estimate
 from ecologits_like.impacts.methodology import DEFAULT_METHODOLOGY, check_methodology
 from ecologits_like.impacts.output import ImpactsOutput
 
@@ -31,12 +31,10 @@ def estimate_from_plan(
 
     ``input_tokens`` / ``cached_input_tokens`` may be ``None`` (not reported); they only count
     when the plan's methodology counts prompt processing. The output is computed when first read
-    and its models built as they are read (see :class:`~ecologits_like.impacts.lazy.EstimateFields`):
+    and its models built as they are read (see :func:`~ecologits_like.impacts.lazy.lazy_estimate`):
     a caller that never reads it pays for no arithmetic.
     """
-    return ImpactsOutput.lazy(
-        EstimateFields(plan.recipe, output_tokens, request_latency, input_tokens, cached_input_tokens)
-    )
+    return lazy_estimate(plan.recipe, output_tokens, request_latency, input_tokens, cached_input_tokens)
 
 
 def estimate(
@@ -100,14 +98,12 @@ def estimate(
     ):
         known = remembered_plan((provider, model, electricity_mix_zone, methodology))
         if known is not None:
-            return ImpactsOutput.lazy(
-                EstimateFields(
-                    known.recipe,
-                    output_tokens,
-                    math.inf if request_latency is None else request_latency,
-                    input_tokens,
-                    cached_input_tokens,
-                )
+            return lazy_estimate(
+                known.recipe,
+                output_tokens,
+                math.inf if request_latency is None else request_latency,
+                input_tokens,
+                cached_input_tokens,
             )
     plan, tokens, latency, prompt, cached = checked_request(
         provider,

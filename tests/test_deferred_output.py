@@ -19,7 +19,7 @@ from ecologits_like._plan import Plan, get_plan
 from ecologits_like.estimate import estimate_from_plan
 from ecologits_like.impacts.compiled import evaluate, evaluate_indicators
 from ecologits_like.impacts.compose import to_output
-from ecologits_like.impacts.lazy import EstimateFields, OutputRecipe
+from ecologits_like.impacts.lazy import EstimateFields, OutputRecipe, lazy_estimate
 from ecologits_like.impacts.llm import prefill_tokens
 from ecologits_like.impacts.output import Energy, ImpactsError, ImpactsOutput, ImpactsWarning
 from ecologits_like.impacts.range_value import RangeValue
@@ -300,3 +300,23 @@ def test_impact_values_dump_as_numbers_or_range_mappings(value: float | RangeVal
     out = estimate_from_plan(_plan("openai", "gpt-4o-mini"), 10, 1.0)
     assert ImpactsOutput.model_validate(out.model_dump()) == out
     assert ImpactsOutput.model_validate_json(out.model_dump_json()) == out
+
+
+@pytest.mark.parametrize("case", list(PLANS))
+def test_lazy_estimate_is_the_output_of_its_field_source(case: str) -> None:
+    """``lazy_estimate`` writes both constructors out: it must set what they set, every slot included."""
+    recipe = _plan(*PLANS[case]).recipe
+    fast = lazy_estimate(recipe, 321, 2.5, 1000, 200)
+    source = fast.__pydantic_private__
+    assert type(source) is EstimateFields
+    assert {slot: getattr(source, slot) for slot in EstimateFields.__slots__} == {
+        "_recipe": recipe,
+        "_output_tokens": 321,
+        "_request_latency": 2.5,
+        "_input_tokens": 1000,
+        "_cached_input_tokens": 200,
+        "_results": None,
+    }
+    spelled_out = ImpactsOutput.lazy(EstimateFields(recipe, 321, 2.5, 1000, 200))
+    assert fast.model_fields_set == spelled_out.model_fields_set
+    assert fast.model_dump() == spelled_out.model_dump() and fast == spelled_out

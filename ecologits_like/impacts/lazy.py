@@ -26,12 +26,17 @@ from ecologits_like.impacts.output import (
     ImpactsOutput,
     ImpactsWarning,
     Usage,
+    _fields_set,
+    _set_dict,
+    _set_extra,
+    _set_fields_set,
+    _set_private,
     fast_construct,
     impact_builder,
 )
 from ecologits_like.impacts.range_value import RangeValue, ValueOrRange, _set_central, _set_max, _set_min
 
-__all__ = ["EstimateFields", "OutputRecipe"]
+__all__ = ["EstimateFields", "OutputRecipe", "lazy_estimate"]
 
 _new = object.__new__
 
@@ -194,3 +199,33 @@ _MODELS: dict[str, Callable[[EstimateFields, dict[str, Any]], Any]] = {
 _FIELD_ORDER = tuple(ImpactsOutput.model_fields)
 if set(_FIELD_ORDER) != set(_TOTALS) | set(_MODELS):  # a field added to ImpactsOutput needs a builder here
     raise RuntimeError(f"EstimateFields builds {sorted({*_TOTALS, *_MODELS})}, ImpactsOutput has {_FIELD_ORDER}")
+
+
+_OUTPUT_FIELDS_SET = _fields_set(ImpactsOutput)
+
+
+def lazy_estimate(
+    recipe: OutputRecipe,
+    output_tokens: int,
+    request_latency: float,
+    input_tokens: int | None,
+    cached_input_tokens: int | None,
+) -> ImpactsOutput:
+    """``ImpactsOutput.lazy(EstimateFields(recipe, output_tokens, ...))``, in one Python call.
+
+    Both constructors are written out here because this runs on every ``estimate()`` and every
+    traced call, where each Python call costs a few µs (caches cold after the SDK's work).
+    """
+    source = _new(EstimateFields)
+    source._recipe = recipe
+    source._output_tokens = output_tokens
+    source._request_latency = request_latency
+    source._input_tokens = input_tokens
+    source._cached_input_tokens = cached_input_tokens
+    source._results = None
+    output = _new(ImpactsOutput)
+    _set_dict(output, {})
+    _set_fields_set(output, _OUTPUT_FIELDS_SET)
+    _set_extra(output, None)
+    _set_private(output, source)
+    return output

@@ -32,7 +32,7 @@ from ecologits_like.impacts.methodology import DEFAULT_METHODOLOGY
 if TYPE_CHECKING:
     from ecologits_like import _sinks
     from ecologits_like._plan import Plan, get_plan
-    from ecologits_like.estimate import estimate_from_plan
+    from ecologits_like.impacts.lazy import lazy_estimate
     from ecologits_like.impacts.output import ImpactsError, ImpactsOutput, ImpactsWarning
     from ecologits_like.impacts.range_value import ValueOrRange
     from ecologits_like.records import RequestRecord
@@ -45,15 +45,22 @@ _engine_imported = False
 
 
 def _import_engine() -> None:
-    global _engine_imported, _sinks, Plan, get_plan, estimate_from_plan, ImpactsError, ImpactsOutput
+    global _engine_imported, _sinks, Plan, get_plan, lazy_estimate, ImpactsError, ImpactsOutput
     global ImpactsWarning, RequestRecord
     from ecologits_like import _sinks
-    from ecologits_like._plan import Plan, get_plan
-    from ecologits_like.estimate import estimate_from_plan
+    from ecologits_like._plan import Plan, get_plan, on_clear_plan_cache
+    from ecologits_like.impacts.lazy import lazy_estimate
     from ecologits_like.impacts.output import ImpactsError, ImpactsOutput, ImpactsWarning
     from ecologits_like.records import RequestRecord
 
+    on_clear_plan_cache(_forget_plans)  # a registry change (a model registered) empties the table
     _engine_imported = True
+
+
+def _forget_plans() -> None:
+    config = state.config
+    if config is not None:
+        config.plans.clear()
 
 
 __all__ = [
@@ -282,6 +289,9 @@ class TracerConfig:
     batch_size: ValueOrRange | None = None
     providers: tuple[str, ...] = field(default=())
     methodology: str = DEFAULT_METHODOLOGY
+    #: ``(provider, model)`` -> the plan a traced request of that model uses under these settings:
+    #: one dict lookup per call (the settings are this object's; a new ``init()`` makes a new one).
+    plans: dict[tuple[str, str], Plan] = field(default_factory=dict, compare=False, repr=False)
 
 
 class _State:
@@ -483,63 +493,65 @@ def finish_request(
         if not _engine_imported:
             _import_engine()
         config = state.config or TracerConfig()
-        returned = tally.model or None
-        model = returned or requested
-        plan: Plan | ImpactsOutput
-        if model is None:
-            plan = _failed("model-unknown", "The request named no model and the response reported none.")
-        else:
-            plan = get_plan(
-                provider,
-                model,
-                config.electricity_mix_zone,
-                config.datacenter_pue,
-                config.datacenter_wue,
-                config.hardware,
-                config.batch_size,
-                config.methodology,
-            )
-            if isinstance(plan, ImpactsOutput) and requested and requested != model:
-                fallback = _plan(provider, requested, config)
-                if isinstance(fallback, Plan):
-                    plan = fallback
-        if isinstance(plan, ImpactsOutput):
-            error = plan.errors[0] if plan.errors else None
-            code = error.code if error else "unknown"
-            log_once(
-                f"plan:{provider}:{model}:{code}",
-                "ecologits_like: no impacts for %s model %r: %s",
-                provider,
-                model,
-                error.message if error else "unknown error",
-            )
-            impacts = plan.model_copy(deep=True)
-            resolved = None
-            zone = config.electricity_mix_zone
-        else:
-            # The output models are built when first read (see estimate_from_plan).
-            impacts = estimate_from_plan(
-                plan,
-                tally.output_tokens if tally.output_tokens is not None else tally.counted,
-                latency,
-                tally.input_tokens,
-                tally.cached_input_tokens,
-            )
-            if tally.approximation is not None:
-                impacts = ImpactsOutput.deferred(
-                    _with_warning, impacts, "output-tokens-approximated", tally.approximation
-                )
-            if not _sinks._sinks:  # nobody collects records: nothing more to do (read without a call)
-                return impacts
-            resolved = plan.resolution.model.name
-            zone = plan.mix.zone
-        return _deliver(provider, requested, tally, start, impacts, latency, stream, partial, resolved, zone)
+        model = tally.model or requested
+        plan = config.plans.get((provider, model)) if model else None
+        if plan is None:
+            found = _find_plan(provider, model, requested, config)
+            if isinstance(found, ImpactsOutput):
+                impacts = found.model_copy(deep=True)
+                zone = config.electricity_mix_zone
+                return _deliver(provider, requested, tally, start, impacts, latency, stream, partial, None, zone)
+            plan = found
+        # The output models are built when first read (see lazy_estimate).
+        impacts = lazy_estimate(
+            plan.recipe,
+            tally.output_tokens if tally.output_tokens is not None else tally.counted,
+            latency,
+            tally.input_tokens,
+            tally.cached_input_tokens,
+        )
+        if tally.approximation is not None:
+            impacts = ImpactsOutput.deferred(_with_warning, impacts, "output-tokens-approximated", tally.approximation)
+        if not _sinks._sinks:  # nobody collects records: nothing more to do (read without a call)
+            return impacts
+        resolved = plan.resolution.model.name
+        return _deliver(provider, requested, tally, start, impacts, latency, stream, partial, resolved, plan.mix.zone)
     except Exception as exc:
         failed = _tracer_error(provider, "finish", exc)
     try:  # the request happened: its record (with the error) is not lost
         return _deliver(provider, requested, tally, start, failed, latency, stream, partial, None, None)
     except Exception:
         return failed
+
+
+def _find_plan(provider: str, model: str | None, requested: str | None, config: TracerConfig) -> Plan | ImpactsOutput:
+    """The plan of a request whose plan is not in ``config.plans`` yet, or why there is none (logged once).
+
+    ``model`` is the one the response reported, else the requested one; when it has no plan, the
+    requested model's is used. Only a plan found for ``model`` itself is kept in the table.
+    """
+    plan: Plan | ImpactsOutput
+    if model is None:
+        plan = _failed("model-unknown", "The request named no model and the response reported none.")
+    else:
+        plan = _plan(provider, model, config)
+        if isinstance(plan, Plan):
+            config.plans[provider, model] = plan
+            return plan
+        if requested and requested != model:
+            fallback = _plan(provider, requested, config)
+            if isinstance(fallback, Plan):
+                return fallback
+    error = plan.errors[0] if plan.errors else None
+    code = error.code if error else "unknown"
+    log_once(
+        f"plan:{provider}:{model}:{code}",
+        "ecologits_like: no impacts for %s model %r: %s",
+        provider,
+        model,
+        error.message if error else "unknown error",
+    )
+    return plan
 
 
 def _plan(provider: str, model: str, config: TracerConfig) -> Plan | ImpactsOutput:

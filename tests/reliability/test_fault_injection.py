@@ -59,7 +59,7 @@ def _zone_lookup(mp: pytest.MonkeyPatch, tmp: Path, provider: str) -> contextlib
 
 
 def _engine(mp: pytest.MonkeyPatch, tmp: Path, provider: str) -> contextlib.AbstractContextManager[Any]:
-    mp.setattr(_core, "estimate_from_plan", _boom)
+    mp.setattr(_core, "lazy_estimate", _boom)
     return contextlib.nullcontext()
 
 

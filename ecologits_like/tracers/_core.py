@@ -604,6 +604,18 @@ def _deliver(
     )
 
 
+#: ``(TracedStream, TracedAsyncStream)`` once the first stream has loaded them (see :meth:`Call.not_complete`).
+_proxies: tuple[type[TracedStream], type[TracedAsyncStream]] | None = None
+
+
+def _load_proxies() -> tuple[type[TracedStream], type[TracedAsyncStream]]:
+    global _proxies
+    from ecologits_like.tracers._streams import TracedAsyncStream, TracedStream
+
+    _proxies = (TracedStream, TracedAsyncStream)
+    return _proxies
+
+
 class Call:
     """One traced request that does not end with the SDK method's return: a stream (finished when
     it ends, fails or is closed), a raw response (finished when parsed) or a stream manager's
@@ -639,22 +651,25 @@ class Call:
 
     def not_complete(self, response: Any, types: SdkTypes) -> Any:
         """A stream (wrapped) or a raw response (its ``parse()`` hooked)."""
-        if isinstance(response, types.streams + types.async_streams):
-            return self.wrap_stream(response)
+        # The proxy classes are bound once, by the first stream: an import statement costs a few
+        # µs in every stream, and ``_streams`` cannot be imported with this module (it imports it).
+        if isinstance(response, types.streams):
+            return (_proxies or _load_proxies())[0](response, self)
+        if isinstance(response, types.async_streams):
+            return (_proxies or _load_proxies())[1](response, self)
         return self._hook_raw(response, is_async=isinstance(response, types.async_raw))
 
     # -- streams --------------------------------------------------------------------------------
 
     def wrap_stream(self, stream: Any) -> TracedStream | TracedAsyncStream:
         """A proxy that keeps ``stream``'s whole protocol and finalises this call once."""
-        from ecologits_like.tracers._streams import TracedAsyncStream, TracedStream
-
+        sync_proxy, async_proxy = _proxies or _load_proxies()
         types = state.sdk_types(self.provider)
         if types is not None and isinstance(stream, types.async_streams):
-            return TracedAsyncStream(stream, self)
+            return async_proxy(stream, self)
         if hasattr(stream, "__anext__") and not hasattr(stream, "__next__"):
-            return TracedAsyncStream(stream, self)
-        return TracedStream(stream, self)
+            return async_proxy(stream, self)
+        return sync_proxy(stream, self)
 
     # -- raw responses (with_raw_response / with_streaming_response) -----------------------------
 

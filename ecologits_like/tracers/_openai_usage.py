@@ -112,11 +112,6 @@ def usage_from_chunk(tally: Tally, data: str) -> bool:
     return True
 
 
-def _is_plain_data_event(event: Any) -> bool:
-    """An SSE event the SDK would parse as a chunk (no ``event:`` name; names mark other payloads)."""
-    return event.event is None and type(event.data) is str
-
-
 class HiddenUsageCatcher:
     """Stands in for the SDK stream's SSE decoder; see the module docstring.
 
@@ -186,7 +181,8 @@ class HiddenUsageCatcher:
 
     def _keep_or_put_back(self, tally: Tally, event: Any) -> bool:
         try:
-            if _is_plain_data_event(event) and usage_from_chunk(tally, event.data):
+            # A plain data event (no ``event:`` name, which marks other payloads) carrying the usage chunk.
+            if event.event is None and type(event.data) is str and usage_from_chunk(tally, event.data):
                 return True
         except Exception:  # an unexpected event shape: the SDK deals with it as it would have
             pass

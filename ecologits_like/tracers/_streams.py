@@ -34,8 +34,10 @@ from typing import TYPE_CHECKING, Any
 
 import wrapt
 
-from ecologits_like.impacts.output import ImpactsOutput
 from ecologits_like.tracers._core import FINAL, HIDE_FINAL, LOOKAHEAD, PASS, Call, UsageCatcher, attach
+
+if TYPE_CHECKING:
+    from ecologits_like.impacts.output import ImpactsOutput
 
 __all__ = ["TracedAsyncStream", "TracedStream"]
 
@@ -68,7 +70,7 @@ class _Tap:
     )
 
     def __init__(self, stream: Any, read: Any, call: Call) -> None:
-        self.read = read  # reads the SDK stream's next chunk (see _reader / _async_reader)
+        self.read = read  # reads the SDK stream's next chunk (see the proxies' constructors)
         self.call = call
         self.tally = call.tally
         self.on_chunk = call.shape.on_chunk
@@ -113,7 +115,7 @@ class _Tap:
             self.finalize(False, held)
         else:
             self.queued = (item, code)
-        self.last = held
+            self.last = held
         return held
 
     def peek_failed(self, held: Any, exc: Exception) -> Any:
@@ -130,18 +132,14 @@ class _Tap:
 
     def peek_ended(self, held: Any) -> Any:
         """The stream ended right after ``held`` (no hidden usage chunk came): it is the last."""
-        self.last = held
         self.finalize(False, held)
         return held
 
-    def final(self, item: Any) -> Any:
-        """``item`` is the provider's terminal chunk: finalise onto it."""
-        self.last = item
-        self.finalize(False, item)
-        return item
-
     def finalize(self, partial: bool, attach_to: Any = _NOTHING) -> None:
-        """Estimate and record once; put the impacts on ``attach_to`` (or the last chunk handed over)."""
+        """Estimate and record once; put the impacts on ``attach_to`` (the chunk handed over now, which
+        becomes the last one) or else on the last chunk handed over."""
+        if attach_to is not _NOTHING:
+            self.last = attach_to
         if self.done:
             return
         self.done = True
@@ -149,7 +147,7 @@ class _Tap:
         try:
             impacts = call.finish(time.perf_counter() - call.start, stream=True, partial=partial)
             self.impacts = impacts
-            target = attach_to if attach_to is not _NOTHING else self.last
+            target = self.last
             if target is not _NOTHING:
                 attach(target, impacts)
         except Exception as exc:
@@ -180,13 +178,15 @@ class _SyncTap(_Tap):
 
     def special(self, item: Any, code: int) -> Any:
         """``item`` with a code other than ``PASS``: the chunk to hand over, or ``_NOTHING`` to read on."""
-        if code == FINAL:
-            return self.final(item)
+        if code == FINAL:  # the provider's terminal chunk: finalise onto it
+            self.finalize(False, item)
+            return item
         if code == LOOKAHEAD:
             catcher = self.catcher
             try:
                 if catcher is not None and catcher.take(self.tally):
-                    return self.final(item)  # the hidden usage chunk came next: taken unparsed
+                    self.finalize(False, item)  # the hidden usage chunk came next: taken unparsed
+                    return item
                 following = self.read()
             except StopIteration:
                 return self.peek_ended(item)
@@ -217,7 +217,8 @@ def _chunks(tap: _SyncTap) -> Iterator[Any]:
             try:
                 item = read()
             except StopIteration:
-                tap.finalize(False)
+                if not tap.done:  # a terminal chunk usually finalised it already: no call then
+                    tap.finalize(False)
                 return
             except BaseException:
                 tap.read_failed()
@@ -249,7 +250,8 @@ class _AsyncTap(_Tap):
         try:
             item = await self.read()
         except StopAsyncIteration:
-            self.finalize(False)
+            if not self.done:  # a terminal chunk usually finalised it already: no call then
+                self.finalize(False)
             raise
         except BaseException:
             self.read_failed()
@@ -275,12 +277,14 @@ class _AsyncTap(_Tap):
 
     async def _special(self, item: Any, code: int) -> Any:
         if code == FINAL:
-            return self.final(item)
+            self.finalize(False, item)
+            return item
         if code == LOOKAHEAD:
             catcher = self.catcher
             try:
                 if catcher is not None and await catcher.atake(self.tally):
-                    return self.final(item)
+                    self.finalize(False, item)
+                    return item
                 following = await self.read()
             except StopAsyncIteration:
                 return self.peek_ended(item)
@@ -294,24 +298,6 @@ class _AsyncTap(_Tap):
         return await self.__anext__()
 
 
-def _reader(stream: Any) -> Any:
-    """What reads ``stream``'s next chunk: ``next`` of ``iter(stream)``, as a ``for`` loop over the bare
-    stream reads it (the SDKs' ``__iter__`` is a generator whose C-level ``__next__`` is cheaper per
-    chunk than their ``__next__`` methods); the stream's ``__next__`` when it is not iterable."""
-    try:
-        return iter(stream).__next__
-    except Exception:
-        return getattr(stream, "__next__", None)
-
-
-def _async_reader(stream: Any) -> Any:
-    """The async twin of :func:`_reader` (``__anext__`` of ``aiter(stream)``)."""
-    try:
-        return aiter(stream).__anext__
-    except Exception:
-        return getattr(stream, "__anext__", None)
-
-
 if TYPE_CHECKING:
     _Proxy = wrapt.ObjectProxy[Any]
 else:  # wrapt < 2 has no subscriptable ObjectProxy
@@ -323,7 +309,14 @@ class TracedStream(_Proxy):
 
     def __init__(self, wrapped: Any, call: Call) -> None:
         super().__init__(wrapped)
-        self._self_tap = tap = _SyncTap(wrapped, _reader(wrapped), call)
+        # The tap reads ``next`` of ``iter(stream)``, as a ``for`` loop over the bare stream does (the
+        # SDKs' ``__iter__`` is a generator, whose C-level ``__next__`` costs less per chunk than
+        # their ``__next__`` methods); the stream's ``__next__`` when it is not iterable.
+        try:
+            read = iter(wrapped).__next__
+        except Exception:
+            read = getattr(wrapped, "__next__", None)
+        self._self_tap = tap = _SyncTap(wrapped, read, call)
         self._self_chunks = _chunks(tap)
 
     @property
@@ -360,7 +353,11 @@ class TracedAsyncStream(_Proxy):
 
     def __init__(self, wrapped: Any, call: Call) -> None:
         super().__init__(wrapped)
-        self._self_tap = _AsyncTap(wrapped, _async_reader(wrapped), call)
+        try:  # ``__anext__`` of ``aiter(stream)``, as for the sync proxy
+            read = aiter(wrapped).__anext__
+        except Exception:
+            read = getattr(wrapped, "__anext__", None)
+        self._self_tap = _AsyncTap(wrapped, read, call)
 
     @property
     def impacts(self) -> ImpactsOutput | None:

@@ -38,6 +38,9 @@ if TYPE_CHECKING:
     from ecologits_like.records import RequestRecord
     from ecologits_like.tracers._streams import TracedAsyncStream, TracedStream
 
+    _Wrap = Callable[[Any, "Call"], TracedStream]
+    _WrapAsync = Callable[[Any, "Call"], TracedAsyncStream]
+
 # The engine (plans, reference data, pydantic output models) is imported by the first traced call
 # that finishes, not with this module: instrumenting an application costs next to nothing at its
 # start-up. ``_import_engine`` binds the names above as globals of this module.
@@ -604,15 +607,16 @@ def _deliver(
     )
 
 
-#: ``(TracedStream, TracedAsyncStream)`` once the first stream has loaded them (see :meth:`Call.not_complete`).
-_proxies: tuple[type[TracedStream], type[TracedAsyncStream]] | None = None
+#: ``_streams``' ``(traced_stream, traced_async_stream)`` once the first stream has loaded them (see
+#: :meth:`Call.not_complete`).
+_proxies: tuple[_Wrap, _WrapAsync] | None = None
 
 
-def _load_proxies() -> tuple[type[TracedStream], type[TracedAsyncStream]]:
+def _load_proxies() -> tuple[_Wrap, _WrapAsync]:
     global _proxies
-    from ecologits_like.tracers._streams import TracedAsyncStream, TracedStream
+    from ecologits_like.tracers._streams import traced_async_stream, traced_stream
 
-    _proxies = (TracedStream, TracedAsyncStream)
+    _proxies = (traced_stream, traced_async_stream)
     return _proxies
 
 

@@ -142,7 +142,8 @@ Extract = Callable[[Any], Tally]
 OnChunk = Callable[[Tally, Any], int]
 #: ``prepare(resource, kwargs, tally)``: may add request arguments (e.g. ask for stream usage) to
 #: ``kwargs`` before the call, recording in ``tally`` what it did. Must never mutate the caller's
-#: objects (build new dicts).
+#: objects (build new dicts). Called only for requests made with ``stream=True``: a complete
+#: response needs nothing prepared, and the common call then makes no call of ours before the SDK's.
 Prepare = Callable[[Any, dict[str, Any], Tally], None]
 #: ``requested(resource, kwargs)``: the model the request names, where it is not ``kwargs["model"]``
 #: (e.g. a client-level default model).
@@ -382,9 +383,15 @@ aside_types: dict[type, AsideImpacts] = {}
 _aside_by_type: dict[type, AsideImpacts | None] = {}
 
 
+#: Classes whose instances took ``impacts`` into their ``__dict__`` (no :class:`AsideImpacts`):
+#: :func:`on_response` sets it on them itself, without a call to :func:`attach`.
+_plain_types: set[type] = set()
+
+
 def aside_types_changed() -> None:
     """Forget the per-class lookups of :data:`aside_types` (call after changing it)."""
     _aside_by_type.clear()
+    _plain_types.clear()
 
 
 def _aside_for(cls: type) -> AsideImpacts | None:
@@ -402,24 +409,28 @@ def attach(obj: object, impacts: ImpactsOutput) -> bool:
     serialisation, ``==`` and ``repr`` (which only read declared fields) while ``obj.impacts`` works.
     Classes patched with an :class:`AsideImpacts` keep the impacts beside the instance instead.
     """
+    cls = type(obj)
     try:
         if aside_types:
-            cls = type(obj)
             aside = _aside_by_type[cls] if cls in _aside_by_type else _aside_for(cls)
             if aside is not None:
                 aside.put(obj, impacts)
                 return True
-        object.__setattr__(obj, "impacts", impacts)
+        _set_attribute(obj, "impacts", impacts)
     except Exception as exc:  # an object without __dict__: nothing to attach to
         log_once(
-            f"attach:{type(obj).__qualname__}",
+            f"attach:{cls.__qualname__}",
             "ecologits_like: cannot attach impacts to %s (%s)",
-            type(obj).__qualname__,
+            cls.__qualname__,
             exc,
             level=logging.DEBUG,
         )
         return False
+    _plain_types.add(cls)
     return True
+
+
+_set_attribute = object.__setattr__
 
 
 def _failed(code: str, message: str) -> ImpactsOutput:
@@ -475,7 +486,11 @@ def on_response(
         except Exception as exc:
             attach(response, _tracer_error(provider, "extract", exc))
             return response
-        attach(response, finish_request(provider, requested, tally, start, latency, stream=False, partial=False))
+        impacts = finish_request(provider, requested, tally, start, latency, stream=False, partial=False)
+        if type(response) in _plain_types:  # attach() written out for a class it handled before: one call less
+            _set_attribute(response, "impacts", impacts)
+        else:
+            attach(response, impacts)
     except Exception as exc:  # a bug of ours must never reach the caller
         _tracer_error(provider, "response", exc)
     return response

@@ -90,7 +90,7 @@ def _describe(
         if requested is None and shape.requested is not None:
             requested = shape.requested(instance, kwargs)
         tally = None
-        if shape.prepare is not None:
+        if shape.prepare is not None and kwargs.get("stream") is True:
             tally = Tally()
             shape.prepare(instance, kwargs, tally)
         return (requested if isinstance(requested, str) else None), tally
@@ -114,21 +114,21 @@ def _target_shape(target: Target) -> Shape:
 def _plain_call_wrapper(spec: ProviderSpec, target: Target, original: FunctionType) -> Callable[..., Any]:
     """A plain function standing in for the request method ``original`` (``self`` is ``args[0]``).
 
-    The common request (a ``model`` keyword, a shape without ``requested``/``prepare``) is
+    The common request (a ``model`` keyword, not a stream request of a shape with ``prepare``) is
     described inline: no call of ours runs before the SDK's method but the context-variable check.
     """
     name = spec.name
     shape = _target_shape(target)
-    inline = shape.requested is None and shape.prepare is None
+    model_elsewhere = shape.requested is not None  # the model may come from the client, not the arguments
+    prepares = shape.prepare is not None  # for stream requests only (see ``Prepare``)
     if target.is_async:
 
         async def traced_async(*args: Any, **kwargs: Any) -> Any:
             if state.config is None or _active.get() == name:
                 return await original(*args, **kwargs)
             requested: Any = kwargs.get("model")
-            if inline:
-                tally = None
-            else:
+            tally = None
+            if (requested is None and model_elsewhere) or (prepares and kwargs.get("stream") is True):
                 described = _describe(name, shape, args[0] if args else None, kwargs)
                 if described is None:
                     return await original(*args, **kwargs)
@@ -155,9 +155,8 @@ def _plain_call_wrapper(spec: ProviderSpec, target: Target, original: FunctionTy
         if state.config is None or _active.get() == name:
             return original(*args, **kwargs)
         requested: Any = kwargs.get("model")
-        if inline:
-            tally = None
-        else:
+        tally = None
+        if (requested is None and model_elsewhere) or (prepares and kwargs.get("stream") is True):
             described = _describe(name, shape, args[0] if args else None, kwargs)
             if described is None:
                 return original(*args, **kwargs)

@@ -71,3 +71,27 @@ def test_the_table_does_not_keep_the_object_alive() -> None:
     probe = weakref.ref(output)
     del output
     assert probe() is None
+
+
+def test_a_class_given_aside_impacts_later_is_no_longer_written_into_instance_dicts() -> None:
+    """``on_response`` sets ``impacts`` itself on classes ``attach`` handled before; patching one forgets that."""
+    from ecologits_like.tracers import _core
+
+    class Late(dict[str, Any]):
+        pass
+
+    first = Late()
+    assert _core.attach(first, "plain") and vars(first) == {"impacts": "plain"}
+    assert Late in _core._plain_types
+    aside = AsideImpacts()
+    Late.impacts = aside  # type: ignore[attr-defined]
+    _core.aside_types[Late] = aside
+    try:
+        _core.aside_types_changed()
+        assert Late not in _core._plain_types
+        second = Late()
+        assert _core.attach(second, "aside") and vars(second) == {} and second.impacts == "aside"  # type: ignore[attr-defined]
+        assert Late not in _core._plain_types
+    finally:
+        del _core.aside_types[Late]
+        _core.aside_types_changed()

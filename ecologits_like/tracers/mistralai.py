@@ -45,8 +45,9 @@ def extract_chat(response: Any) -> Tally:
     tally = Tally()
     tally.model = response.model
     usage = response.usage
-    if usage is not None:
-        _usage(tally, usage)
+    if usage is not None:  # _usage() written out: one Python call less on every traced call
+        tally.input_tokens = usage.prompt_tokens
+        tally.output_tokens = usage.completion_tokens
     return tally
 
 

@@ -190,6 +190,12 @@ class Target(NamedTuple):
             to a helper stream class (read from its raw stream). ``"impacts_aside"``: adds an
             :class:`AsideImpacts` ``impacts`` attribute to a response class whose ``repr`` lists
             every instance attribute, so that attached impacts stay out of it.
+        nests: For ``role="call"``: the SDK method makes its request through another traced method
+            of the same provider (mistralai's ``chat.parse`` calls ``chat.complete``;
+            huggingface_hub's ``text_generation`` calls itself again to retry). Only such a call
+            marks itself as running, so that the inner one goes straight through and the request
+            is counted once. The tracer tests check these declarations against the SDKs' code (see
+            ``_patching.detect_nesting``).
     """
 
     module: str
@@ -197,6 +203,7 @@ class Target(NamedTuple):
     is_async: bool = False
     shape: Shape | None = None
     role: str = "call"
+    nests: bool = False
 
 
 class SdkTypes:

@@ -141,8 +141,9 @@ _TYPES = "huggingface_hub.inference._generated.types"
 TARGETS = (
     Target(_SYNC, "InferenceClient.chat_completion", False, CHAT),
     Target(_ASYNC, "AsyncInferenceClient.chat_completion", True, CHAT),
-    Target(_SYNC, "InferenceClient.text_generation", False, TEXT),
-    Target(_ASYNC, "AsyncInferenceClient.text_generation", True, TEXT),
+    # text_generation retries itself without the parameters a server rejected: it nests.
+    Target(_SYNC, "InferenceClient.text_generation", False, TEXT, nests=True),
+    Target(_ASYNC, "AsyncInferenceClient.text_generation", True, TEXT, nests=True),
     # chat.completions.create is a property returning the bound chat_completion: traced there.
     Target(f"{_TYPES}.chat_completion", "ChatCompletionOutput.impacts", role="impacts_aside"),
     Target(f"{_TYPES}.chat_completion", "ChatCompletionStreamOutput.impacts", role="impacts_aside"),

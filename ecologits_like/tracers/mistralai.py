@@ -118,10 +118,11 @@ def locate() -> tuple[Target, ...]:
         Target(module, "Chat.complete_async", True, CHAT),
         Target(module, "Chat.stream", False, CHAT),
         Target(module, "Chat.stream_async", True, CHAT),
-        Target(module, "Chat.parse", False, CHAT),
-        Target(module, "Chat.parse_async", True, CHAT),
-        Target(module, "Chat.parse_stream", False, CHAT),
-        Target(module, "Chat.parse_stream_async", True, CHAT),
+        # parse* make their request through complete* / stream*: they mark themselves as running.
+        Target(module, "Chat.parse", False, CHAT, nests=True),
+        Target(module, "Chat.parse_async", True, CHAT, nests=True),
+        Target(module, "Chat.parse_stream", False, CHAT, nests=True),
+        Target(module, "Chat.parse_stream_async", True, CHAT, nests=True),
     )
 
 

@@ -16,6 +16,7 @@ from ecologits_like import EcoLogits, _sinks
 from ecologits_like._log import reset_log_once
 from ecologits_like.estimate import estimate
 from ecologits_like.records import RequestRecord
+from ecologits_like.tracers._patching import detect_nesting
 
 WIRE = Path(__file__).parent / "wire"
 T = TypeVar("T")
@@ -119,6 +120,17 @@ def _uninstrument() -> Iterator[None]:
     reset_log_once()
     yield
     EcoLogits.uninstrument()
+
+
+@pytest.fixture(autouse=True)
+def _nesting_is_declared(_uninstrument: None) -> Iterator[None]:
+    """Every traced call marks itself as running, and one made inside a call whose target is not
+    declared ``nests`` fails the test: only declared targets mark their calls outside the tests, so
+    an SDK that began making its request through another traced method would count it twice."""
+    detect_nesting(True)
+    yield
+    nested = detect_nesting(False)
+    assert nested == [], f"traced calls nested in calls of targets not declared Target(nests=True): {nested}"
 
 
 @pytest.fixture

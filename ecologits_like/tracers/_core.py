@@ -483,7 +483,16 @@ def on_response(
         except Exception as exc:
             attach(response, _tracer_error(provider, "extract", exc))
             return response
-        impacts = finish_request(provider, requested, tally, start, latency, stream=False, partial=False)
+        config = state.config
+        model = tally.model or requested
+        plan = config.plans.get((provider, model)) if config is not None and model else None
+        if plan is not None and tally.approximation is None and not _sinks._sinks:
+            # finish_request() written out for its common case (a plan in the table, no warning to
+            # add, nobody collecting records): one Python call less per traced call.
+            tokens = tally.output_tokens if tally.output_tokens is not None else tally.counted
+            impacts = lazy_estimate(plan.recipe, tokens, latency, tally.input_tokens, tally.cached_input_tokens)
+        else:
+            impacts = finish_request(provider, requested, tally, start, latency, stream=False, partial=False)
         if type(response) in _plain_types:  # attach() written out for a class it handled before: one call less
             _set_attribute(response, "impacts", impacts)
         else:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
 import warnings
+from types import SimpleNamespace
 from typing import Any
 
 import httpx2
+import pytest
 
-from ecologits_like import EcoLogits
+from ecologits_like import EcoLogits, _sinks, estimate
 from ecologits_like.records import RequestRecord
+from ecologits_like.tracers import _core, _patching
 from tests.tracers.conftest import FakeAPI, assert_matches_estimate, openai_client, wire_json
 
 MESSAGES = [{"role": "user", "content": "Hello"}]
@@ -60,3 +64,34 @@ def test_registering_replacing_and_removing_a_model_reach_the_next_traced_call(
     finally:
         EcoLogits.unregister_model("openai", CUSTOM)
     assert [e.code for e in _call(client, records, CUSTOM).impacts.errors] == ["model-not-registered"]
+
+
+def _fixed_latency(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """Every traced call starts at t=100 s and ends ``seconds`` later (the tracer's two clock reads)."""
+    monkeypatch.setattr(_patching, "perf_counter", lambda: 100.0)
+    monkeypatch.setattr(_core, "time", SimpleNamespace(perf_counter=lambda: 100.0 + seconds, time=time.time))
+
+
+@pytest.mark.parametrize("collected", [False, True], ids=["nobody collects records", "a sink collects records"])
+def test_with_or_without_a_record_the_impacts_are_the_estimate(
+    api: FakeAPI, monkeypatch: pytest.MonkeyPatch, collected: bool
+) -> None:
+    """A complete response with a known plan skips finish_request when nothing else is needed: same impacts."""
+    captured: list[RequestRecord] = []
+    monkeypatch.setattr(_sinks, "_sinks", (captured.append,) if collected else ())
+    _fixed_latency(monkeypatch, 0.0625)  # exact in binary; shorter than the tokens take at the fitted speed: it counts
+    client = openai_client(api)
+    EcoLogits.init(providers=["openai"])
+    first = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)  # resolves the plan
+    again = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)  # finds it in the table
+    usage = wire_json("chat_completion.json")["usage"]
+    expected = estimate(
+        "openai",
+        wire_json("chat_completion.json")["model"],
+        usage["completion_tokens"],
+        request_latency=0.0625,
+        input_tokens=usage["prompt_tokens"],
+        cached_input_tokens=usage.get("prompt_tokens_details", {}).get("cached_tokens") or 0,
+    )
+    assert first.impacts == expected and again.impacts == expected
+    assert len(captured) == (2 if collected else 0)

@@ -331,6 +331,7 @@ def test_init_imports_no_engine_numpy_or_sdk_module() -> None:
     assert "numpy" not in added and "pandas" not in added
     engine = ("_plan", "estimate", "registry", "impacts.output", "impacts.llm", "session", "recording")
     assert not [m for m in added if m.startswith(tuple(f"ecologits_like.{e}" for e in engine))], added
+    assert "ecologits_like.tracers._openai_usage" not in added, "the usage catcher loads with the first stream"
     assert result["patched"], "the chat resource module was patched when the SDK imported it"
 
 

@@ -468,8 +468,10 @@ def on_response(
     Speed: this runs inside every traced request, right after the SDK's own work has pushed our
     code and data out of the CPU caches, where every Python frame costs several times what it does
     in a tight loop. A complete response (the common case) therefore needs no :class:`Call`: the
-    path is this function, the provider's ``extract``, :func:`finish_request` and the engine's
-    plan lookup and deferred estimate. Streams and raw responses get a :class:`Call`.
+    path is this function, the provider's ``extract`` and the deferred estimate
+    (``lazy_estimate``), its plan found in the table of the current settings; :func:`finish_request`
+    runs when there is more to do (records to build, a warning to add, a plan to resolve). Streams
+    and raw responses get a :class:`Call`.
     """
     latency = time.perf_counter() - start
     try:

@@ -216,7 +216,7 @@ def _provider_streams() -> dict[str, tuple[str, Callable[[], Any]]]:
         "anthropic.messages": (
             "anthropic",
             lambda: list(
-                claude.messages.create(model="claude-sonnet-4-5", max_tokens=64, messages=messages, stream=True)
+                claude.messages.create(model="claude-sonnet-4-6", max_tokens=64, messages=messages, stream=True)
             ),
         ),
         "mistralai.chat": (

@@ -110,14 +110,14 @@ def test_counters_hold_the_sum_of_the_responses_impacts(
     api.override = answer_as("gpt-oss-120b")
     exact = [chat(api, model="gpt-oss-120b").impacts for _ in range(2)]
     api.override = None
-    claude = anthropic_client(api).messages.create(model="claude-sonnet-4-5", max_tokens=200, messages=MESSAGES)
+    claude = anthropic_client(api).messages.create(model="claude-sonnet-4-6", max_tokens=200, messages=MESSAGES)
     metrics = collect(reader)
 
     assert not isinstance(exact[0].energy.value, RangeValue) and isinstance(ranged[0].energy.value, RangeValue)
     series = {
         "ranged": ("openai", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", ranged),
         "exact": ("openai", "gpt-oss-120b", "gpt-oss-120b", exact),
-        "claude": ("anthropic", "claude-sonnet-4-5", "claude-sonnet-4-5-20250929", [claude.impacts]),
+        "claude": ("anthropic", "claude-sonnet-4-6", "claude-sonnet-4-6", [claude.impacts]),
     }
     for provider_name, requested, returned, outputs in series.values():
         base = {

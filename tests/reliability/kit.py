@@ -33,7 +33,7 @@ from tests.tracers.test_mistralai import client as mistral_client
 T = TypeVar("T")
 MESSAGES = [{"role": "user", "content": "Hello"}]
 HF_MODEL = "meta-llama/Llama-3.1-8B-Instruct"
-ANTHROPIC_MODEL = "claude-sonnet-4-5"
+ANTHROPIC_MODEL = "claude-sonnet-4-6"
 
 
 @dataclass

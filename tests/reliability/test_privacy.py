@@ -66,8 +66,8 @@ def _traced_calls(api: CanaryAPI) -> list[Any]:
     gc.collect()
     outputs.append(client.responses.create(model="gpt-4.1", input=PROMPT))
     outputs.append(client.chat.completions.create(model="gpt-unknown-model", messages=MESSAGES))
-    outputs.append(claude.messages.create(model="claude-sonnet-4-5", max_tokens=64, messages=MESSAGES))
-    with claude.messages.stream(model="claude-sonnet-4-5", max_tokens=64, messages=MESSAGES) as events:
+    outputs.append(claude.messages.create(model="claude-sonnet-4-6", max_tokens=64, messages=MESSAGES))
+    with claude.messages.stream(model="claude-sonnet-4-6", max_tokens=64, messages=MESSAGES) as events:
         outputs.extend(events)
     return outputs
 

@@ -106,7 +106,7 @@ def test_sdk_retries_then_succeeds_one_complete_record(
             response = (
                 anthropic_client(api)
                 .with_options(max_retries=2)
-                .messages.create(model="claude-sonnet-4-5", max_tokens=64, messages=MESSAGES)
+                .messages.create(model="claude-sonnet-4-6", max_tokens=64, messages=MESSAGES)
             )
         return repr(response), len(api.requests)
 
@@ -128,7 +128,7 @@ def test_sdk_gives_up_same_exception_and_no_record(provider: str, status: int, r
                 )
             else:
                 anthropic_client(api).with_options(max_retries=2).messages.create(
-                    model="claude-sonnet-4-5", max_tokens=64, messages=MESSAGES
+                    model="claude-sonnet-4-6", max_tokens=64, messages=MESSAGES
                 )
         except (openai.APIStatusError, anthropic.APIStatusError) as exc:
             return type(exc), str(exc), exc.status_code, len(api.requests)
@@ -277,7 +277,7 @@ def test_keyboard_interrupt_in_the_caller_s_loop_closes_the_stream_partial(recor
     seen = 0
     with pytest.raises(KeyboardInterrupt):
         client = anthropic_client(FakeAPI())
-        with client.messages.create(model="claude-sonnet-4-5", max_tokens=64, messages=MESSAGES, stream=True) as s:
+        with client.messages.create(model="claude-sonnet-4-6", max_tokens=64, messages=MESSAGES, stream=True) as s:
             for event in s:
                 seen += event.type == "content_block_delta"
                 if seen == 2:
@@ -357,7 +357,7 @@ def test_abandoned_stream_is_recorded_once_as_partial_without_resurrection(recor
 def test_abandoned_stream_in_a_reference_cycle_is_recorded_once(records: list[RequestRecord]) -> None:
     EcoLogits.init(providers=["anthropic"])
     stream = anthropic_client(FakeAPI()).messages.create(
-        model="claude-sonnet-4-5", max_tokens=64, messages=MESSAGES, stream=True
+        model="claude-sonnet-4-6", max_tokens=64, messages=MESSAGES, stream=True
     )
     next(iter(stream))
     holder: dict[str, Any] = {"stream": stream}

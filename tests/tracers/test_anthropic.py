@@ -21,7 +21,7 @@ from tests.tracers.conftest import (
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
-MODEL = "claude-sonnet-4-5"
+MODEL = "claude-sonnet-4-6"
 MESSAGES = [{"role": "user", "content": "Hello, Claude"}]
 
 
@@ -36,8 +36,8 @@ def test_messages_create(api: FakeAPI, records: list[Any]) -> None:
     assert record.provider == "anthropic" and record.zone == "SWE"
     assert (record.model_requested, record.model_returned, record.model_resolved) == (
         MODEL,
-        "claude-sonnet-4-5-20250929",
-        "claude-sonnet-4-5-20250929",
+        "claude-sonnet-4-6",
+        "claude-sonnet-4-6",
     )
     assert record.output_tokens == 95 and record.reasoning_tokens == 80  # thinking is inside output_tokens
     assert record.input_tokens == 12 + 2048 and record.cached_input_tokens == 2048

@@ -59,9 +59,9 @@ def test_openai_responses_parse_and_anthropic_messages_parse_are_traced_once(
     calls: list[Callable[[], Any]] = [
         lambda: openai_client(api).responses.parse(model="gpt-4.1", input="Hi"),
         lambda: run(async_openai_client(api).responses.parse(model="gpt-4.1", input="Hi")),
-        lambda: anthropic_client(api).messages.parse(model="claude-sonnet-4-5", max_tokens=64, messages=MESSAGES),
+        lambda: anthropic_client(api).messages.parse(model="claude-sonnet-4-6", max_tokens=64, messages=MESSAGES),
         lambda: run(
-            async_anthropic_client(api).messages.parse(model="claude-sonnet-4-5", max_tokens=64, messages=MESSAGES)
+            async_anthropic_client(api).messages.parse(model="claude-sonnet-4-6", max_tokens=64, messages=MESSAGES)
         ),
     ]
     for call in calls:

@@ -268,7 +268,7 @@ def worker(mode: str, quick: bool, only: str | None = None) -> dict[str, Any]:
         return oai.responses.create(model="gpt-4.1", input="Tell me a story.")
 
     def message() -> Any:
-        return ant.messages.create(model="claude-sonnet-4-5", max_tokens=256, messages=messages)
+        return ant.messages.create(model="claude-sonnet-4-6", max_tokens=256, messages=messages)
 
     def mistral_chat() -> Any:
         return mistral.chat.complete(model="mistral-small-latest", messages=messages)
@@ -290,7 +290,7 @@ def worker(mode: str, quick: bool, only: str | None = None) -> dict[str, Any]:
 
     def message_async() -> Any:
         return loop.run_until_complete(
-            aant.messages.create(model="claude-sonnet-4-5", max_tokens=256, messages=messages)
+            aant.messages.create(model="claude-sonnet-4-6", max_tokens=256, messages=messages)
         )
 
     def chat_stream() -> Any:
@@ -301,7 +301,7 @@ def worker(mode: str, quick: bool, only: str | None = None) -> dict[str, Any]:
 
     def anthropic_stream() -> Any:
         last = None
-        for event in ant.messages.create(model="claude-sonnet-4-5", max_tokens=256, messages=messages, stream=True):
+        for event in ant.messages.create(model="claude-sonnet-4-6", max_tokens=256, messages=messages, stream=True):
             last = event
         return last
 

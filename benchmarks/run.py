@@ -181,6 +181,7 @@ def pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
         out["traced"][name] = all(run["traced"][name] for run in runs)
     return out
 
+
 #: Cases whose figure is informational, not a target (the impacts are read after each call: the
 #: output models are built on first read, so this shows what a caller that reads them pays).
 READ_CASES = ("openai chat, impacts read",)
@@ -408,6 +409,7 @@ def engine(quick: bool) -> dict[str, Any]:
 
 
 # -- cold start ------------------------------------------------------------------------------------
+
 
 def _cold(measured: str) -> str:
     """``import openai``, then ``measured`` timed in the process (CPU ms), then the peak RSS (KiB)."""
@@ -815,8 +817,10 @@ def main() -> None:
     for mode in modes:
         print(f"[bench] SDK calls: {mode} ...", file=sys.stderr, flush=True)
         try:
-            runs[mode] = _measure_ours(args.quick, []) if mode == "ecologits_like" else _subprocess_json(
-                ["--worker", mode, *flag]
+            runs[mode] = (
+                _measure_ours(args.quick, [])
+                if mode == "ecologits_like"
+                else _subprocess_json(["--worker", mode, *flag])
             )
         except subprocess.CalledProcessError as exc:
             if mode != "ecologits":

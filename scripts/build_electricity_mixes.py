@@ -196,7 +196,9 @@ def build_rows(electricity: dict, water: dict[str, tuple[float, str]], version: 
             if zone == WORLD:
                 sources.append("wue: EcoLogits world default (WRI-based average)")
             else:
-                sources.append("wue: WRI 2020 (Reig et al., Guidance for Calculating Water Use Embedded in Purchased Electricity)")
+                sources.append(
+                    "wue: WRI 2020 (Reig et al., Guidance for Calculating Water Use Embedded in Purchased Electricity)"
+                )
                 stats["wue_country"] += 1
         else:
             wue = world_wue
@@ -257,8 +259,10 @@ def main(argv: list[str] | None = None) -> int:
 
     countries = stats["rows"] - (1 if any(r["zone"] == WORLD for r in rows) else 0)
     print(f"boaviztapi {version}: {stats['rows']} zones written ({countries} countries + {WORLD})")
-    print(f"  wue: {stats['wue_country']} country figures, {stats['wue_world_fallback']} world fallbacks, "
-          f"{stats['wue_crosschecked']} cross-checked against boaviztapi")
+    print(
+        f"  wue: {stats['wue_country']} country figures, {stats['wue_world_fallback']} world fallbacks, "
+        f"{stats['wue_crosschecked']} cross-checked against boaviztapi"
+    )
     for crit in ("gwp", "adpe", "pe"):
         if stats[f"{crit}_world_fallback"]:
             print(f"  {crit}: {stats[f'{crit}_world_fallback']} world fallbacks")

@@ -120,7 +120,9 @@ def test_stream_chunk_costs_a_constant_number_of_calls(monkeypatch: pytest.Monke
     # Plus a once-per-stream constant: the patched call and request preparation, the proxy and its tap,
     # installing the usage catcher and taking the usage chunk, the estimate, attaching, reading
     # ``stream.impacts`` (25 calls; 39 before the stream and per-call paths lost their extra frames).
-    assert sum(ours.values()) - sum(per_chunk.values()) <= 25, sorted((k.rsplit("/", 1)[-1], v) for k, v in ours.items() if v < CHUNKS)
+    assert sum(ours.values()) - sum(per_chunk.values()) <= 25, sorted(
+        (k.rsplit("/", 1)[-1], v) for k, v in ours.items() if v < CHUNKS
+    )
     # The usage-only chunk the tracer asked for is read from its JSON: the SDK parses only the
     # chunks the caller sees. (When this fails, openai's Stream no longer reads its events through
     # ``_decoder.iter_bytes``: the tracer falls back to letting the SDK parse that chunk; see

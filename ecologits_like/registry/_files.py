@@ -32,6 +32,7 @@ def read_json(source: Traversable | Path, label: str) -> Any:
         text = source.read_text(encoding="utf-8")
     except OSError as exc:
         raise DataFileError(f"{label}: cannot be read ({exc})") from exc
+
     def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         # json.loads keeps the last of two equal keys: an entry listed twice would silently win.
         table: dict[str, Any] = {}

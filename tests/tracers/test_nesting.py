@@ -46,15 +46,15 @@ def _greeting_answer(api: MistralAPI) -> None:
 
     def answer(request: httpx2.Request) -> httpx2.Response:
         if json.loads(request.content).get("stream"):
-            return httpx2.Response(200, content=wire("mistral_stream.sse"), headers={"content-type": "text/event-stream"})
+            return httpx2.Response(
+                200, content=wire("mistral_stream.sse"), headers={"content-type": "text/event-stream"}
+            )
         return httpx2.Response(200, json=body)
 
     api.override = answer
 
 
-def test_openai_responses_parse_and_anthropic_messages_parse_are_traced_once(
-    api: FakeAPI, records: list[Any]
-) -> None:
+def test_openai_responses_parse_and_anthropic_messages_parse_are_traced_once(api: FakeAPI, records: list[Any]) -> None:
     EcoLogits.init(providers=["openai", "anthropic"])
     calls: list[Callable[[], Any]] = [
         lambda: openai_client(api).responses.parse(model="gpt-4.1", input="Hi"),

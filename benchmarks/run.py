@@ -560,6 +560,7 @@ def report(
     quick: bool,
     elapsed: float,
     load: tuple[tuple[float, ...], tuple[float, ...]],
+    speed: tuple[float, float],
 ) -> str:
     has_ref = "ecologits" in runs
     before, after = (", ".join(f"{x:.1f}" for x in avg) for avg in load)
@@ -572,6 +573,9 @@ def report(
         f"- CPU: {_cpu_model()}, {os.cpu_count()} cores; {platform.system()} {platform.release()}",
         f"- Load average (1, 5, 15 min) at start: {before}; at end: {after}. Above the core count, other",
         "  processes shared the CPU: wall times are then inflated and noisy; CPU times much less so.",
+        f"- Machine speed: a fixed pure-Python loop took {speed[0]:.1f} ms of CPU at the start and {speed[1]:.1f}"
+        " at the end (best of 5). A shared VM's speed varies with its neighbours (70 to 140 ms for this loop",
+        "  on the VM of these figures): every figure here, ours and the bare SDK's alike, scales with it.",
         f"- Python {platform.python_version()} ({platform.python_implementation()})",
         "- Packages: "
         + ", ".join(
@@ -781,6 +785,23 @@ def _measure_ours(quick: bool, extra: list[str]) -> dict[str, Any]:
     return pooled([_subprocess_json(["--worker", "ecologits_like", *flag, *extra]) for _ in range(count)])
 
 
+def machine_speed_ms() -> float:
+    """CPU milliseconds for a fixed pure-Python loop, best of 5: how fast the machine runs right now."""
+
+    def loop() -> int:
+        total = 0
+        for i in range(2_000_000):
+            total += i
+        return total
+
+    best = float("inf")
+    for _ in range(5):
+        begin = time.thread_time()
+        loop()
+        best = min(best, time.thread_time() - begin)
+    return best * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repeats (about 2 minutes)")
@@ -805,6 +826,7 @@ def main() -> None:
 
     start = time.perf_counter()
     load_before = os.getloadavg()
+    speed_before = machine_speed_ms()
     modes = ["ecologits_like"]
     try:
         import ecologits  # noqa: F401
@@ -832,7 +854,8 @@ def main() -> None:
     cold = cold_start(["bare", *modes, "ecologits_like, first estimate"], 6 if args.quick else 20)
     pulled = imported_providers()
     load = (load_before, os.getloadavg())
-    text = report(runs, eng, cold, pulled, args.quick, time.perf_counter() - start, load)
+    speed = (speed_before, machine_speed_ms())
+    text = report(runs, eng, cold, pulled, args.quick, time.perf_counter() - start, load, speed)
     print(text)
     if not args.no_write:
         RESULTS.write_text(text)

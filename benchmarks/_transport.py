@@ -209,6 +209,25 @@ def anthropic_stream(n: int) -> bytes:
     return "".join(f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in events).encode()
 
 
+def responses_stream(n: int) -> bytes:
+    """A Responses API stream of ``n`` events: the recorded one (``tests/tracers/wire/response_stream.sse``)
+    with its text deltas repeated so that ``n`` events in all come, renumbered."""
+    events = [
+        json.loads(block.split("data: ", 1)[1])
+        for block in _wire("response_stream.sse").decode().split("\n\n")
+        if block
+    ]
+    deltas = [e for e in events if e["type"] == "response.output_text.delta"]
+    others = [e for e in events if e["type"] != "response.output_text.delta"]
+    if n <= len(others):
+        raise ValueError(f"a Responses stream needs more than {len(others)} events, not {n}")
+    first_delta = events.index(deltas[0])
+    body = others[:first_delta] + [dict(deltas[i % len(deltas)]) for i in range(n - len(others))] + others[first_delta:]
+    for number, event in enumerate(body):
+        event["sequence_number"] = number
+    return "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in body).encode()
+
+
 class Server:
     """Answers ``/chat/completions``, ``/responses`` and ``/v1/messages`` from prebuilt bodies."""
 
@@ -223,6 +242,7 @@ class Server:
         self.chat_sse = chat_stream(n, include_usage=False)
         self.chat_sse_usage = chat_stream(n, include_usage=True)
         self.anthropic_sse = anthropic_stream(n)
+        self.responses_sse = responses_stream(n)
 
     def __call__(self, request: httpx2.Request) -> httpx2.Response:
         path = request.url.path
@@ -234,7 +254,7 @@ class Server:
             usage = b'"include_usage":true' in content or b'"include_usage": true' in content
             return _sse(self.chat_sse_usage if usage else self.chat_sse, "x-request-id")
         if path.endswith("/responses"):
-            return _json(self.response, "x-request-id")
+            return _sse(self.responses_sse, "x-request-id") if stream else _json(self.response, "x-request-id")
         if path.endswith("/v1/messages"):
             return _sse(self.anthropic_sse, "request-id") if stream else _json(self.message, "request-id")
         return httpx2.Response(404, json={"error": {"message": f"no route {path}"}})

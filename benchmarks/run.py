@@ -300,6 +300,12 @@ def worker(mode: str, quick: bool, only: str | None = None) -> dict[str, Any]:
             last = chunk
         return last
 
+    def responses_stream() -> Any:
+        last = None
+        for event in oai.responses.create(model="gpt-4.1", input="Tell me a story.", stream=True):
+            last = event
+        return last
+
     def anthropic_stream() -> Any:
         last = None
         for event in ant.messages.create(model="claude-sonnet-4-6", max_tokens=256, messages=messages, stream=True):
@@ -365,6 +371,7 @@ def worker(mode: str, quick: bool, only: str | None = None) -> dict[str, Any]:
     for n, calls in ((100, 3), (1000, 1)):
         server.set_stream_chunks(n)
         case(f"openai chat stream, N={n}", chat_stream, calls, n)
+        case(f"openai responses stream, N={n}", responses_stream, calls, n)
         case(f"anthropic stream, N={n}", anthropic_stream, calls, n)
     loop.close()
     return out
@@ -762,7 +769,8 @@ def report(
 
 def only_cases(only: str, quick: bool) -> str:
     """The figures of the SDK cases whose name contains ``only`` (a quick look while changing code)."""
-    cases = _measure_ours(quick, ["--only", only])["cases"]
+    measured = _measure_ours(quick, ["--only", only])
+    cases = measured["cases"]
     if not cases:
         known = "openai chat, anthropic, mistralai, cohere, huggingface_hub, async, stream, N=100, ..."
         raise SystemExit(f"--only {only!r} matches no case name (names contain e.g. {known})")
@@ -774,6 +782,7 @@ def only_cases(only: str, quick: bool) -> str:
         lines.append(
             f"{name}: in our wrapper {_with_ci(row, 'outside')} µs{per_chunk}; whole call {_with_ci(row, 'cpu')} µs;"
             f" bare {row['bare_cpu_us']:.1f} µs CPU -> {_mark(ok)}"
+            + ("" if measured["traced"][name] else " (**not traced by ecologits_like**)")
         )
     return "\n".join(lines)
 

@@ -247,7 +247,7 @@ class Server:
     def __call__(self, request: httpx2.Request) -> httpx2.Response:
         path = request.url.path
         content = request.content
-        stream = b'"stream":true' in content or b'"stream": true' in content
+        stream = _streams(content)
         if path.endswith("/chat/completions"):
             if not stream:
                 return _json(self.chat, "x-request-id")
@@ -258,6 +258,10 @@ class Server:
         if path.endswith("/v1/messages"):
             return _sse(self.anthropic_sse, "request-id") if stream else _json(self.message, "request-id")
         return httpx2.Response(404, json={"error": {"message": f"no route {path}"}})
+
+
+def _streams(request_body: bytes) -> bool:
+    return b'"stream":true' in request_body or b'"stream": true' in request_body
 
 
 def _json(body: bytes, id_header: str) -> httpx2.Response:
@@ -291,26 +295,51 @@ def _wire(name: str) -> bytes:
     return (WIRE / name).read_bytes()
 
 
-class OtherServer:
-    """Answers Mistral ``/v1/chat/completions``, Cohere ``/v2/chat`` and the HF router's chat completions."""
+def repeated_deltas(name: str, marker: str, n: int) -> bytes:
+    """The recorded SSE stream ``name`` grown (or shrunk) so that the SDK yields ``n`` chunks, by
+    repeating its delta events (the blocks containing ``marker``) in their recorded order; what
+    precedes and follows them (start, usage and end events, a ``[DONE]`` sentinel) is kept as recorded."""
+    blocks = [b for b in _wire(name).decode().split("\n\n") if b.strip()]
+    deltas = [i for i, b in enumerate(blocks) if marker in b]
+    head, tail = blocks[: deltas[0]], blocks[deltas[-1] + 1 :]
+    kept = len(head) + sum(1 for b in tail if b.strip() != "data: [DONE]")  # the sentinel yields no chunk
+    if n <= kept:
+        raise ValueError(f"{name} needs more than {kept} chunks, not {n}")
+    middle = [blocks[deltas[i % len(deltas)]] for i in range(n - kept)]
+    return ("\n\n".join(head + middle + tail) + "\n\n").encode()
 
-    def __init__(self) -> None:
+
+class OtherServer:
+    """Answers Mistral ``/v1/chat/completions``, Cohere ``/v2/chat`` and the HF router's chat completions,
+    complete or streamed (the recorded streams of ``tests/tracers/wire`` grown to ``stream_chunks`` events)."""
+
+    def __init__(self, stream_chunks: int = 100) -> None:
         self.mistral = _wire("mistral_chat.json")
         self.cohere = _wire("cohere_v2_chat.json")
         self.hf = _wire("hf_chat.json")
+        self.set_stream_chunks(stream_chunks)
+
+    def set_stream_chunks(self, n: int) -> None:
+        self.stream_chunks = n
+        self.mistral_sse = repeated_deltas("mistral_stream.sse", '"content":" Chat"', n)
+        self.cohere_sse = repeated_deltas("cohere_v2_stream.sse", "content-delta", n)
+        self.hf_sse = repeated_deltas("hf_chat_stream.sse", '"content":" is"', n)
 
     def httpx2(self, request: httpx2.Request) -> httpx2.Response:
         host, path = request.url.host, request.url.path
+        stream = _streams(request.content)
         if host == "api.mistral.ai" and path == "/v1/chat/completions":
-            return _json(self.mistral, "x-request-id")
+            return _sse(self.mistral_sse, "x-request-id") if stream else _json(self.mistral, "x-request-id")
         if host == "router.huggingface.co" and path == "/v1/chat/completions":
-            return _json(self.hf, "x-request-id")
+            return _sse(self.hf_sse, "x-request-id") if stream else _json(self.hf, "x-request-id")
         return httpx2.Response(404, json={"error": f"no route {host}{path}"})
 
     def httpx(self, request: Any) -> Any:
         import httpx
 
         if request.url.path == "/v2/chat":
+            if _streams(request.content):
+                return httpx.Response(200, content=self.cohere_sse, headers={"content-type": "text/event-stream"})
             return httpx.Response(200, content=self.cohere, headers={"content-type": "application/json"})
         return httpx.Response(404, json={"message": f"no route {request.url.path}"})
 

@@ -21,7 +21,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -73,10 +74,12 @@ class SdkClock:
         self.inside_ns = 0
 
     def install(self, cls: type, name: str, *, is_async: bool) -> None:
+        """Time ``cls.name``; when it returns a generator (a streamed request), each of its steps too."""
         import functools
 
         original = cls.__dict__[name]
         clock = self
+        timed_steps = self._timed_steps
         if is_async:
 
             async def shim_async(*args: Any, **kwargs: Any) -> Any:
@@ -92,32 +95,73 @@ class SdkClock:
             def shim(*args: Any, **kwargs: Any) -> Any:
                 begin = time.thread_time_ns()
                 try:
-                    return original(*args, **kwargs)
+                    result = original(*args, **kwargs)
                 finally:
                     clock.inside_ns += time.thread_time_ns() - begin
+                return timed_steps(result) if isinstance(result, types.GeneratorType) else result
 
             setattr(cls, name, functools.wraps(original)(shim))
+
+    def _timed_steps(self, steps: Iterator[Any]) -> Iterator[Any]:
+        """``steps``, each step timed (the SDK reading and parsing one chunk)."""
+        while True:
+            begin = time.thread_time_ns()
+            try:
+                item = next(steps)
+            except StopIteration:
+                self.inside_ns += time.thread_time_ns() - begin
+                return
+            self.inside_ns += time.thread_time_ns() - begin
+            yield item
 
     def install_iteration(self, cls: type) -> None:
         """Time every step of ``cls.__iter__`` (an SDK stream parsing its chunks as they are read)."""
         import functools
 
         original = cls.__dict__["__iter__"]
-        clock = self
+        timed_steps = self._timed_steps
 
         def shim_iter(stream: Any) -> Any:
+            return timed_steps(original(stream))
+
+        cls.__iter__ = functools.wraps(original)(shim_iter)
+
+    def install_next(self, cls: type) -> None:
+        """Time every call of ``cls.__next__`` (an SDK stream that is its own iterator)."""
+        import functools
+
+        original = cls.__dict__["__next__"]
+        clock = self
+
+        def shim_next(stream: Any) -> Any:
+            begin = time.thread_time_ns()
+            try:
+                return original(stream)
+            finally:
+                clock.inside_ns += time.thread_time_ns() - begin
+
+        cls.__next__ = functools.wraps(original)(shim_next)
+
+    def install_async_iteration(self, cls: type) -> None:
+        """Time every step of ``cls.__aiter__`` (an async SDK stream; no other task runs meanwhile)."""
+        import functools
+
+        original = cls.__dict__["__aiter__"]
+        clock = self
+
+        async def shim_aiter(stream: Any) -> Any:
             steps = original(stream)
             while True:
                 begin = time.thread_time_ns()
                 try:
-                    item = next(steps)
-                except StopIteration:
+                    item = await steps.__anext__()
+                except StopAsyncIteration:
                     clock.inside_ns += time.thread_time_ns() - begin
                     return
                 clock.inside_ns += time.thread_time_ns() - begin
                 yield item
 
-        cls.__iter__ = functools.wraps(original)(shim_iter)
+        cls.__aiter__ = functools.wraps(original)(shim_aiter)
 
 
 def _block(fn: Callable[[], Any], calls: int, clock: SdkClock) -> tuple[float, float, float]:
@@ -201,19 +245,27 @@ def _shim_sdk_methods(clock: SdkClock) -> None:
         (Responses, "create"),
         (Messages, "create"),
         (Chat, "complete"),
+        (Chat, "stream"),
         (V2Client, "chat"),
-        (InferenceClient, "chat_completion"),
+        (V2Client, "chat_stream"),  # a generator function: its steps are timed too
+        (InferenceClient, "chat_completion"),  # returns a generator when streamed: timed the same way
     ):
         clock.install(cls, name, is_async=False)
     for cls in (AsyncCompletions, AsyncResponses, AsyncMessages):
         clock.install(cls, "create", is_async=True)
     # Stream chunks are read and parsed by the SDK stream's iterator, outside the request method;
     # the tracer reads them through ``iter(stream)`` as a bare ``for`` loop does, so both go through this.
+    from anthropic import AsyncStream as AnthropicAsyncStream
     from anthropic import Stream as AnthropicStream
+    from mistralai.client.utils.eventstreaming import EventStream
+    from openai import AsyncStream as OpenAIAsyncStream
     from openai import Stream as OpenAIStream
 
     for stream_cls in (OpenAIStream, AnthropicStream):
         clock.install_iteration(stream_cls)
+    for async_stream_cls in (OpenAIAsyncStream, AnthropicAsyncStream):
+        clock.install_async_iteration(async_stream_cls)
+    clock.install_next(EventStream)  # its ``__iter__`` returns itself
 
 
 def worker(mode: str, quick: bool, only: str | None = None) -> dict[str, Any]:
@@ -312,6 +364,39 @@ def worker(mode: str, quick: bool, only: str | None = None) -> dict[str, Any]:
             last = event
         return last
 
+    def mistral_stream() -> Any:
+        last = None
+        for event in mistral.chat.stream(model="mistral-small-latest", messages=messages):
+            last = event
+        return last
+
+    def cohere_stream(client: Any) -> Any:
+        last = None
+        for event in client.chat_stream(model="command-a-03-2025", messages=messages):
+            last = event
+        return last
+
+    def hf_stream() -> Any:
+        last = None
+        for chunk in hf.chat_completion(messages, model="meta-llama/Llama-3.1-8B-Instruct", stream=True):
+            last = chunk
+        return last
+
+    async def _last_async(stream: Any) -> Any:
+        last = None
+        async for item in await stream:
+            last = item
+        return last
+
+    def chat_stream_async() -> Any:
+        return loop.run_until_complete(
+            _last_async(aoai.chat.completions.create(model="gpt-4o-mini", messages=messages, stream=True))
+        )
+
+    def anthropic_stream_async() -> Any:
+        request = aant.messages.create(model="claude-sonnet-4-6", max_tokens=256, messages=messages, stream=True)
+        return loop.run_until_complete(_last_async(request))
+
     pairs = PAIRS_QUICK if quick else PAIRS
     out: dict[str, Any] = {"mode": mode, "cases": {}, "traced": traced}
 
@@ -370,9 +455,15 @@ def worker(mode: str, quick: bool, only: str | None = None) -> dict[str, Any]:
     case(READ_CASES[0], chat_read, 20)
     for n, calls in ((100, 3), (1000, 1)):
         server.set_stream_chunks(n)
+        other.set_stream_chunks(n)
         case(f"openai chat stream, N={n}", chat_stream, calls, n)
         case(f"openai responses stream, N={n}", responses_stream, calls, n)
         case(f"anthropic stream, N={n}", anthropic_stream, calls, n)
+        case(f"mistralai stream, N={n}", mistral_stream, calls, n)
+        case(f"cohere stream (v2), N={n}", lambda: cohere_stream(co_traced), calls, n, lambda: cohere_stream(co_bare))
+        case(f"huggingface_hub stream, N={n}", hf_stream, calls, n)
+        case(f"openai chat stream, async, N={n}", chat_stream_async, calls, n)
+        case(f"anthropic stream, async, N={n}", anthropic_stream_async, calls, n)
     loop.close()
     return out
 

@@ -52,6 +52,7 @@ from ecologits_like.tracers._core import (
     aside_types,
     aside_types_changed,
     attach,
+    forget_response_classes,
     on_response,
     state,
 )
@@ -469,6 +470,7 @@ def uninstrument_all() -> None:
                 _restore(key)
             state.types.pop(name, None)
             state.type_loaders.pop(name, None)
+        forget_response_classes()  # a request still in flight then finds its provider gone (see on_response)
 
 
 def instrumented() -> tuple[str, ...]:

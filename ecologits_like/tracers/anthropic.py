@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecologits_like.tracers._core import FINAL, PASS, Call, ProviderSpec, SdkTypes, Shape, Tally, Target
+from ecologits_like.tracers._core import FINAL, PASS, Call, ProviderSpec, ResponseUsage, SdkTypes, Shape, Tally, Target
 
 __all__ = ["SPEC"]
 
@@ -42,15 +42,23 @@ def _output_usage(tally: Tally, usage: Any) -> None:
         tally.reasoning_tokens = details.thinking_tokens
 
 
-def extract_message(message: Any) -> Tally:
-    """Model and usage of a ``Message`` (or ``ParsedMessage``)."""
-    tally = Tally()
-    tally.model = message.model
+def extract_message(message: Any) -> ResponseUsage:
+    """Model and usage of a ``Message`` (or ``ParsedMessage``), counted as ``_input_usage`` / ``_output_usage`` do."""
     usage = message.usage
-    if usage is not None:
-        _input_usage(tally, usage)
-        _output_usage(tally, usage)
-    return tally
+    if usage is None:
+        return message.model, 0, None, None, None, None
+    base = usage.input_tokens
+    read = usage.cache_read_input_tokens
+    input_tokens = None if base is None else base + (read or 0) + (usage.cache_creation_input_tokens or 0)
+    details = getattr(usage, "output_tokens_details", None)
+    return (
+        message.model,
+        usage.output_tokens or 0,
+        input_tokens,
+        None if base is None else read,
+        None if details is None else details.thinking_tokens,
+        None,
+    )
 
 
 def on_message_event(tally: Tally, event: Any) -> int:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecologits_like.tracers._core import FINAL, PASS, ProviderSpec, SdkTypes, Shape, Tally, Target
+from ecologits_like.tracers._core import FINAL, PASS, ProviderSpec, ResponseUsage, SdkTypes, Shape, Tally, Target
 
 __all__ = ["SPEC"]
 
@@ -47,11 +47,20 @@ def _usage(tally: Tally, usage: Any) -> None:
 # -- v2 ----------------------------------------------------------------------------------------------
 
 
-def extract_v2(response: Any) -> Tally:
+def _response_usage(usage: Any) -> ResponseUsage:
+    """What a complete response's ``usage`` (v2) or ``meta`` (v1) says, read as ``_usage`` reads it."""
+    if usage is None:
+        return None, 0, None, None, None, None
+    cached = getattr(usage, "cached_tokens", None)
+    for counts in (usage.tokens, usage.billed_units):
+        if counts is not None and counts.output_tokens is not None:
+            return None, int(counts.output_tokens), _int(counts.input_tokens), _int(cached), None, None
+    return None, 0, None, _int(cached), None, None
+
+
+def extract_v2(response: Any) -> ResponseUsage:
     """Usage of a ``V2ChatResponse``."""
-    tally = Tally()
-    _usage(tally, response.usage)
-    return tally
+    return _response_usage(response.usage)
 
 
 _V2_DELTAS = frozenset(("content-delta", "tool-plan-delta", "tool-call-delta"))
@@ -77,11 +86,9 @@ V2_CHAT = Shape("cohere.v2.chat", extract_v2, on_v2_event)
 # -- v1 ----------------------------------------------------------------------------------------------
 
 
-def extract_v1(response: Any) -> Tally:
+def extract_v1(response: Any) -> ResponseUsage:
     """Usage of a v1 ``NonStreamedChatResponse``."""
-    tally = Tally()
-    _usage(tally, response.meta)
-    return tally
+    return _response_usage(response.meta)
 
 
 _V1_DELTAS = frozenset(("text-generation", "tool-calls-chunk"))

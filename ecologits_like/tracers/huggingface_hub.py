@@ -35,7 +35,7 @@ from __future__ import annotations
 import types
 from typing import Any
 
-from ecologits_like.tracers._core import FINAL, PASS, ProviderSpec, SdkTypes, Shape, Tally, Target
+from ecologits_like.tracers._core import FINAL, PASS, ProviderSpec, ResponseUsage, SdkTypes, Shape, Tally, Target
 
 __all__ = ["SPEC"]
 
@@ -44,10 +44,10 @@ APPROX_CHARS = "The response reported no token count; output tokens were approxi
 APPROX_CHUNKS = "The stream reported no token usage; output tokens were counted as one per content chunk."
 
 
-def _approx_tokens(tally: Tally, text: object) -> None:
+def _approx_tokens(model: str | None, text: object) -> ResponseUsage:
+    """A response without a token count: characters / 4, with the approximation named."""
     size = len(text) if isinstance(text, str) else 0
-    tally.output_tokens = (size + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
-    tally.approximation = APPROX_CHARS
+    return model, (size + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN, None, None, None, APPROX_CHARS
 
 
 def requested_model(client: Any, kwargs: dict[str, Any]) -> object:
@@ -59,21 +59,17 @@ def requested_model(client: Any, kwargs: dict[str, Any]) -> object:
 # Outputs are dataclasses that are also dicts (nested values are plain dicts): read them as dicts.
 
 
-def extract_chat(response: Any) -> Tally:
+def extract_chat(response: Any) -> ResponseUsage:
     """Model and usage of a ``ChatCompletionOutput``."""
-    tally = Tally()
-    tally.model = response.get("model") or None
+    model = response.get("model") or None
     usage = response.get("usage")
     if usage and usage.get("completion_tokens") is not None:
-        tally.input_tokens = usage.get("prompt_tokens")
-        tally.output_tokens = usage["completion_tokens"]
-        return tally
+        return model, usage["completion_tokens"], usage.get("prompt_tokens"), None, None, None
     text = ""
     for choice in response.get("choices") or ():
         message = choice.get("message") or {}
         text += (message.get("content") or "") + (message.get("reasoning") or "")
-    _approx_tokens(tally, text)
-    return tally
+    return _approx_tokens(model, text)
 
 
 def on_chat_chunk(tally: Tally, chunk: Any) -> int:
@@ -102,18 +98,14 @@ CHAT = Shape("huggingface_hub.chat_completion", extract_chat, on_chat_chunk, req
 # -- text generation (TGI) --------------------------------------------------------------------------
 
 
-def extract_text(response: Any) -> Tally:
+def extract_text(response: Any) -> ResponseUsage:
     """A ``str`` (``details`` off) or a ``TextGenerationOutput`` (``details=True``)."""
-    tally = Tally()
     if isinstance(response, str):
-        _approx_tokens(tally, response)
-        return tally
+        return _approx_tokens(None, response)
     details = response.get("details")
     if details and details.get("generated_tokens") is not None:
-        tally.output_tokens = details["generated_tokens"]
-    else:
-        _approx_tokens(tally, response.get("generated_text"))
-    return tally
+        return None, details["generated_tokens"], None, None, None, None
+    return _approx_tokens(None, response.get("generated_text"))
 
 
 def on_text_event(tally: Tally, event: Any) -> int:

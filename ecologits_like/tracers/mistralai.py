@@ -23,7 +23,17 @@ import sys
 from importlib.machinery import PathFinder
 from typing import Any
 
-from ecologits_like.tracers._core import FINAL, PASS, ProviderSpec, SdkTypes, Shape, Tally, Target, UnsupportedSDKError
+from ecologits_like.tracers._core import (
+    FINAL,
+    PASS,
+    ProviderSpec,
+    ResponseUsage,
+    SdkTypes,
+    Shape,
+    Tally,
+    Target,
+    UnsupportedSDKError,
+)
 
 __all__ = ["SPEC"]
 
@@ -40,15 +50,12 @@ def _usage(tally: Tally, usage: Any) -> None:
     tally.output_tokens = usage.completion_tokens
 
 
-def extract_chat(response: Any) -> Tally:
+def extract_chat(response: Any) -> ResponseUsage:
     """Model and usage of a ``ChatCompletionResponse``."""
-    tally = Tally()
-    tally.model = response.model
     usage = response.usage
-    if usage is not None:  # _usage() written out: one Python call less on every traced call
-        tally.input_tokens = usage.prompt_tokens
-        tally.output_tokens = usage.completion_tokens
-    return tally
+    if usage is None:
+        return response.model, 0, None, None, None, None
+    return response.model, usage.completion_tokens or 0, usage.prompt_tokens, None, None, None
 
 
 def on_chat_event(tally: Tally, event: Any) -> int:

@@ -34,6 +34,7 @@ from ecologits_like.tracers._core import (
     LOOKAHEAD,
     PASS,
     ProviderSpec,
+    ResponseUsage,
     SdkTypes,
     Shape,
     Tally,
@@ -59,14 +60,21 @@ def _chat_usage(tally: Tally, usage: Any) -> None:
         tally.reasoning_tokens = completion_details.reasoning_tokens
 
 
-def extract_chat(response: Any) -> Tally:
-    """Model and usage of a ``ChatCompletion`` (or ``ParsedChatCompletion``)."""
-    tally = Tally()
-    tally.model = response.model
+def extract_chat(response: Any) -> ResponseUsage:
+    """Model and usage of a ``ChatCompletion`` (or ``ParsedChatCompletion``); the fields ``_chat_usage`` reads."""
     usage = response.usage
-    if usage is not None:
-        _chat_usage(tally, usage)
-    return tally
+    if usage is None:
+        return response.model, 0, None, None, None, None
+    prompt_details = usage.prompt_tokens_details
+    completion_details = usage.completion_tokens_details
+    return (
+        response.model,
+        usage.completion_tokens or 0,
+        usage.prompt_tokens,
+        None if prompt_details is None else prompt_details.cached_tokens,
+        None if completion_details is None else completion_details.reasoning_tokens,
+        None,
+    )
 
 
 def on_chat_chunk(tally: Tally, chunk: Any) -> int:
@@ -160,11 +168,22 @@ def _response_usage(tally: Tally, response: Any) -> None:
         tally.reasoning_tokens = output_details.reasoning_tokens
 
 
-def extract_response(response: Any) -> Tally:
-    """Model and usage of a Responses API ``Response`` (or ``ParsedResponse``)."""
-    tally = Tally()
-    _response_usage(tally, response)
-    return tally
+def extract_response(response: Any) -> ResponseUsage:
+    """Model and usage of a Responses API ``Response`` (or ``ParsedResponse``); the fields ``_response_usage`` reads."""
+    model = response.model or None
+    usage = response.usage
+    if usage is None:
+        return model, 0, None, None, None, None
+    input_details = usage.input_tokens_details
+    output_details = usage.output_tokens_details
+    return (
+        model,
+        usage.output_tokens or 0,
+        usage.input_tokens,
+        None if input_details is None else input_details.cached_tokens,
+        None if output_details is None else output_details.reasoning_tokens,
+        None,
+    )
 
 
 _TERMINAL_EVENTS = frozenset(("response.completed", "response.incomplete", "response.failed"))

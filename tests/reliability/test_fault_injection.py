@@ -66,6 +66,7 @@ def _engine(mp: pytest.MonkeyPatch, tmp: Path, provider: str) -> contextlib.Abst
 def _attachment(mp: pytest.MonkeyPatch, tmp: Path, provider: str) -> contextlib.AbstractContextManager[Any]:
     mp.setattr(_core, "attach", _boom)
     mp.setattr(_core, "_plain_types", set())  # response classes seen before skip attach(): not here
+    mp.setattr(_core, "_complete_types", set())
     mp.setattr(_streams, "attach", _boom)
     return contextlib.nullcontext()
 

@@ -517,12 +517,18 @@ def test_unknown_model_returns_response_with_errors_and_logs_once(
 def test_a_bug_in_extraction_never_reaches_the_caller(
     api: FakeAPI, records: list[Any], tracer_logs: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from openai.types import CompletionUsage
+
     import ecologits_like.tracers.openai as tracer
 
     def broken(tally: Any, usage: Any) -> None:
         raise KeyError("surprise")
 
-    monkeypatch.setattr(tracer, "_chat_usage", broken)
+    def broken_field(usage: Any) -> Any:
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(tracer, "_chat_usage", broken)  # stream chunks
+    monkeypatch.setattr(CompletionUsage, "prompt_tokens_details", property(broken_field), raising=False)  # extract_chat
     EcoLogits.init(providers=["openai"])
     client = openai_client(api)
     response = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)

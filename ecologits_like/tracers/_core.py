@@ -30,16 +30,18 @@ from ecologits_like._log import log_once, logger
 from ecologits_like.impacts.methodology import DEFAULT_METHODOLOGY
 
 if TYPE_CHECKING:
-    from ecologits_like import _sinks
+    from ecologits_like import _sinks as _sinks  # read by ``_streams`` too
     from ecologits_like._plan import Plan, get_plan
-    from ecologits_like.impacts.lazy import lazy_estimate
+    from ecologits_like.impacts.lazy import lazy_estimate as lazy_estimate  # read by ``_streams`` too
     from ecologits_like.impacts.output import ImpactsError, ImpactsOutput, ImpactsWarning
     from ecologits_like.impacts.range_value import ValueOrRange
     from ecologits_like.records import RequestRecord
     from ecologits_like.tracers._streams import TracedAsyncStream, TracedStream
 
-    _Wrap = Callable[[Any, "Call"], TracedStream]
-    _WrapAsync = Callable[[Any, "Call"], TracedAsyncStream]
+    _TraceStream = Callable[
+        [Any, bool, str, "Shape", "str | None", float, "Tally | None", "Call | None"],
+        TracedStream | TracedAsyncStream,
+    ]
 
 # The engine (plans, reference data, pydantic output models) is imported by the first traced call
 # that finishes, not with this module: instrumenting an application costs next to nothing at its
@@ -500,8 +502,8 @@ def on_response(
     in a tight loop. A complete response (the common case) therefore needs no :class:`Call`: the
     path is this function, the provider's ``extract`` and the deferred estimate
     (``lazy_estimate``), its plan found in the table of the current settings; :func:`finish_request`
-    runs when there is more to do (records to build, a warning to add, a plan to resolve). Streams
-    and raw responses get a :class:`Call`.
+    runs when there is more to do (records to build, a warning to add, a plan to resolve). A stream
+    goes straight to its proxy, whose tap holds what its end needs; a raw response gets a :class:`Call`.
     """
     latency = time.perf_counter() - start
     try:
@@ -513,7 +515,14 @@ def on_response(
             if types is None:  # uninstrumented while the request was in flight: leave it untouched
                 return response
             if isinstance(response, types.not_complete):
-                return Call(provider, shape, requested, start, tally).not_complete(response, types)
+                if isinstance(response, types.streams):
+                    is_async = False
+                elif isinstance(response, types.async_streams):
+                    is_async = True
+                else:
+                    return Call(provider, shape, requested, start, tally).hook_raw(response, types)
+                trace = _trace_stream or _load_trace_stream()
+                return trace(response, is_async, provider, shape, requested, start, tally, None)
         try:
             returned, tokens, input_tokens, cached_input_tokens, reasoning, approximation = shape.extract(response)
         except Exception as exc:
@@ -666,23 +675,23 @@ def _deliver(
     )
 
 
-#: ``_streams``' ``(traced_stream, traced_async_stream)`` once the first stream has loaded them (see
-#: :meth:`Call.not_complete`).
-_proxies: tuple[_Wrap, _WrapAsync] | None = None
+#: ``_streams.trace_stream`` once the first stream has loaded it: an import statement costs a few µs
+#: in every stream, and ``_streams`` cannot be imported with this module (it imports this one).
+_trace_stream: _TraceStream | None = None
 
 
-def _load_proxies() -> tuple[_Wrap, _WrapAsync]:
-    global _proxies
-    from ecologits_like.tracers._streams import traced_async_stream, traced_stream
+def _load_trace_stream() -> _TraceStream:
+    global _trace_stream
+    from ecologits_like.tracers._streams import trace_stream
 
-    _proxies = (traced_stream, traced_async_stream)
-    return _proxies
+    _trace_stream = trace_stream
+    return trace_stream
 
 
 class Call:
-    """One traced request that does not end with the SDK method's return: a stream (finished when
-    it ends, fails or is closed), a raw response (finished when parsed) or a stream manager's
-    request. Finished exactly once."""
+    """One traced request that does not end with the SDK method's return: a raw response (finished
+    when parsed) or a stream manager's request (handed to a stream proxy when made). Finished
+    exactly once. (A stream returned by the request method needs none: see :func:`on_response`.)"""
 
     __slots__ = ("_done", "_raw_result", "_raw_stream", "provider", "requested", "shape", "start", "tally")
 
@@ -712,27 +721,20 @@ class Call:
         """:func:`on_response` for this call's request."""
         return on_response(self.provider, self.shape, self.requested, self.start, self.tally, response)
 
-    def not_complete(self, response: Any, types: SdkTypes) -> Any:
-        """A stream (wrapped) or a raw response (its ``parse()`` hooked)."""
-        # The proxy classes are bound once, by the first stream: an import statement costs a few
-        # µs in every stream, and ``_streams`` cannot be imported with this module (it imports it).
-        if isinstance(response, types.streams):
-            return (_proxies or _load_proxies())[0](response, self)
-        if isinstance(response, types.async_streams):
-            return (_proxies or _load_proxies())[1](response, self)
+    def hook_raw(self, response: Any, types: SdkTypes) -> Any:
+        """A raw response (``with_raw_response`` / ``with_streaming_response``): its ``parse()`` hooked."""
         return self._hook_raw(response, is_async=isinstance(response, types.async_raw))
 
     # -- streams --------------------------------------------------------------------------------
 
     def wrap_stream(self, stream: Any) -> TracedStream | TracedAsyncStream:
-        """A proxy that keeps ``stream``'s whole protocol and finalises this call once."""
-        sync_proxy, async_proxy = _proxies or _load_proxies()
+        """A proxy that keeps ``stream``'s whole protocol and finishes this call once."""
         types = state.sdk_types(self.provider)
-        if types is not None and isinstance(stream, types.async_streams):
-            return async_proxy(stream, self)
-        if hasattr(stream, "__anext__") and not hasattr(stream, "__next__"):
-            return async_proxy(stream, self)
-        return sync_proxy(stream, self)
+        is_async = (types is not None and isinstance(stream, types.async_streams)) or (
+            hasattr(stream, "__anext__") and not hasattr(stream, "__next__")
+        )
+        trace = _trace_stream or _load_trace_stream()
+        return trace(stream, is_async, self.provider, self.shape, self.requested, self.start, self.tally, self)
 
     # -- raw responses (with_raw_response / with_streaming_response) -----------------------------
 

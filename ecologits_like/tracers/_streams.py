@@ -12,7 +12,9 @@ so that the tracer sees every chunk and every way a stream can end:
   recorded, the request failed);
 * dropped without being closed (garbage-collected) after at least one chunk -> finalised
   ``partial=True`` once, in the context where the stream was created (so that only the sessions
-  open there count it), never while the interpreter shuts down.
+  open there count it), never while the interpreter shuts down. A sync stream notices it in its
+  chunk generator, which Python closes when it is collected while suspended (an exhausted one
+  costs nothing then); an async one in its tap's ``__del__``.
 
 Speed: attribute access on a ``wrapt`` proxy goes through its ``__getattr__`` machinery and costs
 several times a plain slot read, so the per-chunk state lives on a separate slotted *tap* object
@@ -21,6 +23,11 @@ several times a plain slot read, so the per-chunk state lives on a separate slot
 itself. Per chunk the tracer makes one Python-level call (the shape's ``on_chunk``: O(1), no
 allocation) and stores one reference; the estimate is made once, at the end. ``stream.impacts``
 is ``None`` until then; the chunk handed over last (or the final one) carries ``impacts`` too.
+
+Once per stream, the work is kept to a few Python frames, because each costs several µs inside a
+real SDK call (caches cold): a stream has no ``Call``, its tap holds what the end needs and is
+filled by the factory (:func:`trace_stream`) without an ``__init__``, and the end of a stream
+takes ``finish_request``'s common case inline.
 """
 
 from __future__ import annotations
@@ -34,12 +41,27 @@ from typing import TYPE_CHECKING, Any
 
 import wrapt
 
-from ecologits_like.tracers._core import FINAL, HIDE_FINAL, LOOKAHEAD, PASS, Call, UsageCatcher, attach
+from ecologits_like.tracers import _core
+from ecologits_like.tracers._core import (
+    FINAL,
+    HIDE_FINAL,
+    LOOKAHEAD,
+    PASS,
+    Call,
+    Shape,
+    Tally,
+    UsageCatcher,
+    _set_attribute,
+    _tracer_error,
+    attach,
+    finish_request,
+    state,
+)
 
 if TYPE_CHECKING:
     from ecologits_like.impacts.output import ImpactsOutput
 
-__all__ = ["TracedAsyncStream", "TracedStream", "traced_async_stream", "traced_stream"]
+__all__ = ["TracedAsyncStream", "TracedStream", "trace_stream"]
 
 
 class _Nothing:
@@ -50,13 +72,12 @@ _NOTHING: Any = _Nothing()
 
 
 class _Tap:
-    """Per-stream state and the rare paths shared by the sync and async taps.
+    """Per-stream state and the rare paths shared by the sync and async taps; filled by :func:`trace_stream`.
 
     Slots (not a ``__dict__``, not the proxy) because they are read on every chunk.
     """
 
     __slots__ = (
-        "__weakref__",
         "call",
         "catcher",
         "context",
@@ -64,37 +85,41 @@ class _Tap:
         "impacts",
         "last",
         "on_chunk",
+        "provider",
         "queued",
         "read",
+        "requested",
+        "start",
         "tally",
     )
 
-    def __init__(self, stream: Any, read: Any, call: Call) -> None:
-        self.read = read  # reads the SDK stream's next chunk (see the proxies' constructors)
-        self.call = call
-        self.tally = call.tally
-        self.on_chunk = call.shape.on_chunk
-        #: Takes the usage-only chunk the tracer asked for before the SDK parses it (see ``Shape.catch_usage``).
-        self.catcher: UsageCatcher | None = None
-        catch_usage = call.shape.catch_usage
-        if catch_usage is not None and self.tally.hide_usage:
-            try:
-                self.catcher = catch_usage(stream)
-            except Exception as exc:  # the SDK then parses that chunk and on_chunk hides it
-                call.tracer_error("catch-usage", exc)
-        self.impacts: ImpactsOutput | None = None
-        self.done = False
-        #: The chunk handed over last (``_NOTHING`` before the first).
-        self.last: Any = _NOTHING
-        #: ``None``, or what the next read returns before reading on: a ``(chunk, code)`` seen
-        #: while looking ahead, or the exception that reading raised while a chunk was held back.
-        self.queued: Any = None
-        #: Where the stream was created: an abandoned stream is recorded there (see ``__del__``).
-        self.context = contextvars.copy_context()
+    #: Reads the SDK stream's next chunk (see :func:`trace_stream`).
+    read: Any
+    #: The :class:`Call` that finishes the request, for a stream a call made later (a stream
+    #: manager's) or parsed from a raw response; ``None`` for a stream the request method returned.
+    call: Call | None
+    provider: str
+    #: The model the request named (``None`` when it named none).
+    requested: str | None
+    #: ``perf_counter`` at the request's start.
+    start: float
+    tally: Tally
+    on_chunk: Any
+    #: Takes the usage-only chunk the tracer asked for before the SDK parses it (see ``Shape.catch_usage``).
+    catcher: UsageCatcher | None
+    impacts: ImpactsOutput | None
+    done: bool
+    #: The chunk handed over last (``_NOTHING`` before the first).
+    last: Any
+    #: ``None``, or what the next read returns before reading on: a ``(chunk, code)`` seen while
+    #: looking ahead, or the exception that reading raised while a chunk was held back.
+    queued: Any
+    #: Where the stream was created: an abandoned stream is recorded there (see :meth:`abandoned`).
+    context: contextvars.Context
 
     def chunk_failed(self, exc: Exception) -> int:
         """Extraction raised on a chunk: a bug of ours must not break the caller's stream."""
-        self.call.tracer_error("chunk", exc)
+        _tracer_error(self.provider, "chunk", exc)
         return PASS
 
     def read_failed(self) -> None:
@@ -143,20 +168,42 @@ class _Tap:
         if self.done:
             return
         self.done = True
-        call = self.call
         try:
-            impacts = call.finish(time.perf_counter() - call.start, stream=True, partial=partial)
+            latency = time.perf_counter() - self.start
+            tally, call = self.tally, self.call
+            config = state.config
+            model = tally.model or self.requested
+            plan = config.plans.get((self.provider, model)) if call is None and config is not None and model else None
+            if plan is not None and tally.approximation is None and not _core._sinks._sinks:
+                # finish_request() written out for its common case, as the response handler does
+                # (a plan in the table, no warning to add, nobody collecting records): a frame less.
+                tokens = tally.output_tokens if tally.output_tokens is not None else tally.counted
+                impacts = _core.lazy_estimate(
+                    plan.recipe, tokens, latency, tally.input_tokens, tally.cached_input_tokens
+                )
+            elif call is not None:
+                impacts = call.finish(latency, stream=True, partial=partial)
+            else:
+                impacts = finish_request(
+                    self.provider, self.requested, tally, self.start, latency, stream=True, partial=partial
+                )
             self.impacts = impacts
             target = self.last
             if target is not _NOTHING:
-                attach(target, impacts)
+                if type(target) in _core._plain_types:  # attach() written out for a class it handled before
+                    _set_attribute(target, "impacts", impacts)
+                else:
+                    attach(target, impacts)
         except Exception as exc:
-            call.tracer_error("stream-finish", exc)
+            _tracer_error(self.provider, "stream-finish", exc)
 
-    def __del__(self) -> None:
-        # Abandoned: neither the proxy nor an iterator over it is referenced any more. Nothing
-        # here stores ``self`` anywhere (no resurrection). At interpreter shutdown, modules may be
-        # half torn down and sinks closed: record nothing rather than fail noisily.
+    def abandoned(self) -> None:
+        """Neither the proxy nor an iterator over it is referenced any more: a partial record, made in
+        the context where the stream was created.
+
+        Nothing here stores ``self`` anywhere (no resurrection). At interpreter shutdown, modules
+        may be half torn down and sinks closed: record nothing rather than fail noisily.
+        """
         if self.done or self.last is _NOTHING or sys.is_finalizing():
             return
         with contextlib.suppress(BaseException):  # a finaliser must never raise
@@ -164,7 +211,7 @@ class _Tap:
 
 
 class _SyncTap(_Tap):
-    """The state of a traced sync stream; :func:`_chunks` iterates it."""
+    """The state of a traced sync stream; :func:`_chunks` iterates it (and notices its abandonment)."""
 
     __slots__ = ()
 
@@ -177,10 +224,8 @@ class _SyncTap(_Tap):
         return item, code
 
     def special(self, item: Any, code: int) -> Any:
-        """``item`` with a code other than ``PASS``: the chunk to hand over, or ``_NOTHING`` to read on."""
-        if code == FINAL:  # the provider's terminal chunk: finalise onto it
-            self.finalize(False, item)
-            return item
+        """``item`` with a code other than ``PASS`` or ``FINAL``: the chunk to hand over, or ``_NOTHING``
+        to read on."""
         if code == LOOKAHEAD:
             catcher = self.catcher
             try:
@@ -196,6 +241,9 @@ class _SyncTap(_Tap):
                 self.read_failed()
                 raise
             return self.peeked(item, following)
+        if code == FINAL:  # the provider's terminal chunk (when it came back from a look-ahead)
+            self.finalize(False, item)
+            return item
         # HIDE_FINAL with nothing held back: swallow it; the impacts go on the last chunk handed over.
         self.finalize(False)
         return _NOTHING
@@ -206,34 +254,42 @@ def _chunks(tap: _SyncTap) -> Iterator[Any]:
 
     A generator rather than a ``__next__`` method: resuming it costs less than a method call, and
     the per-chunk names are locals. It holds the tap, never the proxy; dropping the proxy drops
-    it, then the tap, whose ``__del__`` records an abandoned stream. Nothing here catches
-    ``GeneratorExit``.
+    it, and Python closes a generator collected while suspended at a ``yield``, i.e. after a
+    chunk was handed over: that ``GeneratorExit`` is how an abandoned stream is noticed (no
+    ``__del__``, which would be a Python call at the end of every stream, finished ones too).
     """
     read, on_chunk, tally = tap.read, tap.on_chunk, tap.tally
-    while True:
-        if tap.queued is not None:
-            item, code = tap.dequeue()
-        else:
-            try:
-                item = read()
-            except StopIteration:
-                if not tap.done:  # a terminal chunk usually finalised it already: no call then
-                    tap.finalize(False)
-                return
-            except BaseException:
-                tap.read_failed()
-                raise
-            try:
-                code = on_chunk(tally, item)
-            except Exception as exc:
-                code = tap.chunk_failed(exc)
-        if code == PASS:
-            tap.last = item
-            yield item
-        else:
-            item = tap.special(item, code)
-            if item is not _NOTHING:
+    try:
+        while True:
+            if tap.queued is not None:
+                item, code = tap.dequeue()
+            else:
+                try:
+                    item = read()
+                except StopIteration:
+                    if not tap.done:  # a terminal chunk usually finalised it already: no call then
+                        tap.finalize(False)
+                    return
+                except BaseException:
+                    tap.read_failed()
+                    raise
+                try:
+                    code = on_chunk(tally, item)
+                except Exception as exc:
+                    code = tap.chunk_failed(exc)
+            if code == PASS:
+                tap.last = item
                 yield item
+            elif code == FINAL:  # the provider's terminal chunk: finalise onto it
+                tap.finalize(False, item)
+                yield item
+            else:
+                item = tap.special(item, code)
+                if item is not _NOTHING:
+                    yield item
+    except GeneratorExit:  # collected (or closed by the caller) while suspended
+        tap.abandoned()
+        raise
 
 
 class _AsyncTap(_Tap):
@@ -297,6 +353,10 @@ class _AsyncTap(_Tap):
         self.finalize(False)
         return await self.__anext__()
 
+    def __del__(self) -> None:
+        # An async stream has no generator of ours that Python would close when it is dropped.
+        self.abandoned()
+
 
 if TYPE_CHECKING:
     _Proxy = wrapt.ObjectProxy[Any]
@@ -304,29 +364,61 @@ else:  # wrapt < 2 has no subscriptable ObjectProxy
     _Proxy = wrapt.ObjectProxy
 
 
-def traced_stream(stream: Any, call: Call) -> TracedStream:
-    """``stream`` behind a :class:`TracedStream` that finishes ``call`` once."""
-    proxy = TracedStream(stream)
+def trace_stream(
+    stream: Any,
+    is_async: bool,
+    provider: str,
+    shape: Shape,
+    requested: str | None,
+    start: float,
+    tally: Tally | None,
+    call: Call | None = None,
+) -> TracedStream | TracedAsyncStream:
+    """``stream`` behind a :class:`TracedStream` (``is_async``: a :class:`TracedAsyncStream`) that
+    estimates and records the request once, when the stream ends.
+
+    ``start`` is the ``perf_counter`` reading taken before the request; ``tally`` the one the
+    shape's ``prepare`` filled, if it ran; ``call``, when the request has one, finishes it.
+    """
     # The tap reads ``next`` of ``iter(stream)``, as a ``for`` loop over the bare stream does (the
     # SDKs' ``__iter__`` is a generator, whose C-level ``__next__`` costs less per chunk than
     # their ``__next__`` methods); the stream's ``__next__`` when it is not iterable.
-    try:
-        read = iter(stream).__next__
-    except Exception:
-        read = getattr(stream, "__next__", None)
-    proxy._self_tap = tap = _SyncTap(stream, read, call)
-    proxy._self_chunks = _chunks(tap)
-    return proxy
-
-
-def traced_async_stream(stream: Any, call: Call) -> TracedAsyncStream:
-    """``stream`` behind a :class:`TracedAsyncStream` that finishes ``call`` once."""
-    proxy = TracedAsyncStream(stream)
-    try:  # ``__anext__`` of ``aiter(stream)``, as for the sync proxy
-        read = aiter(stream).__anext__
-    except Exception:
-        read = getattr(stream, "__anext__", None)
-    proxy._self_tap = _AsyncTap(stream, read, call)
+    proxy: TracedStream | TracedAsyncStream
+    tap: _Tap
+    if is_async:
+        proxy = TracedAsyncStream(stream)
+        proxy._self_tap = tap = _AsyncTap()
+        try:
+            tap.read = aiter(stream).__anext__
+        except Exception:
+            tap.read = getattr(stream, "__anext__", None)
+    else:
+        proxy = TracedStream(stream)
+        proxy._self_tap = tap = _SyncTap()
+        try:
+            tap.read = iter(stream).__next__
+        except Exception:
+            tap.read = getattr(stream, "__next__", None)
+        proxy._self_chunks = _chunks(tap)
+    # The tap is filled here, not by an ``__init__``: a Python frame less per stream.
+    tap.call = call
+    tap.provider = provider
+    tap.requested = requested
+    tap.start = start
+    tap.tally = tally = Tally() if tally is None else tally
+    tap.on_chunk = shape.on_chunk
+    tap.catcher = None
+    catch_usage = shape.catch_usage
+    if catch_usage is not None and tally.hide_usage:
+        try:
+            tap.catcher = catch_usage(stream)
+        except Exception as exc:  # the SDK then parses that chunk and on_chunk hides it
+            _tracer_error(provider, "catch-usage", exc)
+    tap.impacts = None
+    tap.done = False
+    tap.last = _NOTHING
+    tap.queued = None
+    tap.context = contextvars.copy_context()
     return proxy
 
 

@@ -367,23 +367,70 @@ def test_abandoned_stream_in_a_reference_cycle_is_recorded_once(records: list[Re
     assert len(records) == 1 and records[0].partial
 
 
+def _drop_elsewhere(box: list[Any]) -> Session:
+    """Empty ``box`` and collect in a context where only a session named "bystander" is open (the
+    collector runs wherever it happens to); that session."""
+
+    def drop() -> Session:
+        with EcoLogits.session("bystander") as bystander:
+            box.clear()
+            gc.collect()
+        return bystander
+
+    return contextvars.Context().run(drop)
+
+
 @pytest.mark.usefixtures("collected")
 def test_abandoned_stream_counts_in_the_session_it_was_created_in(records: list[RequestRecord]) -> None:
     EcoLogits.init(providers=["openai"])
     with EcoLogits.session("creator") as creator:
         box = [openai_client(FakeAPI()).chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)]
         next(iter(box[0]))
-
-        def drop_elsewhere() -> Session:
-            with EcoLogits.session("bystander") as bystander:
-                box.clear()
-                gc.collect()
-            return bystander
-
-        # The collector runs wherever it happens to: here, a context where only "bystander" is open.
-        bystander = contextvars.Context().run(drop_elsewhere)
+        bystander = _drop_elsewhere(box)
     assert len(records) == 1 and records[0].partial
     assert len(creator) == 1 and len(bystander) == 0
+
+
+@pytest.mark.usefixtures("collected")
+def test_iterator_closed_by_the_caller_is_recorded_once_as_partial(records: list[RequestRecord]) -> None:
+    """Closing what ``iter(stream)`` returned ends the stream as leaving it would: one partial record, now."""
+    EcoLogits.init(providers=["openai"])
+    stream = openai_client(FakeAPI()).chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+    iterator = iter(stream)
+    chunks = [next(iterator), next(iterator)]
+    iterator.close()
+    assert len(records) == 1 and records[0].partial and records[0].output_tokens == _content_deltas(chunks) > 0
+    assert chunks[-1].impacts is records[0].impacts is stream.impacts
+    assert next(iterator, None) is None  # a closed generator, as the bare stream's would be
+    del stream, iterator
+    gc.collect()
+    assert len(records) == 1
+
+
+@pytest.mark.usefixtures("collected")
+def test_abandoned_async_stream_is_recorded_once_as_partial_where_it_was_created(
+    records: list[RequestRecord],
+) -> None:
+    EcoLogits.init(providers=["openai"])
+
+    async def go() -> tuple[list[Any], Session, Session]:
+        with EcoLogits.session("creator") as creator:
+            box = [
+                await async_openai_client(FakeAPI()).chat.completions.create(
+                    model="gpt-4o-mini", messages=MESSAGES, stream=True
+                )
+            ]
+            chunks = [await box[0].__anext__(), await box[0].__anext__()]
+            assert records == []
+            bystander = _drop_elsewhere(box)
+        return chunks, creator, bystander
+
+    chunks, creator, bystander = asyncio.run(go())
+    assert len(records) == 1 and records[0].partial and records[0].output_tokens == _content_deltas(chunks) > 0
+    assert chunks[-1].impacts is records[0].impacts
+    assert len(creator) == 1 and len(bystander) == 0
+    gc.collect()
+    assert len(records) == 1
 
 
 @pytest.mark.usefixtures("collected")

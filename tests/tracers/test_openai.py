@@ -443,6 +443,33 @@ def test_azure_stream_is_not_modified_and_counts(api: FakeAPI, records: list[Any
     assert chunks[-1].impacts is record.impacts
 
 
+def test_a_compatible_endpoint_stream_is_not_modified_even_after_the_official_one(
+    api: FakeAPI, records: list[Any]
+) -> None:
+    """Whether a client talks to api.openai.com is remembered by its base URL object, never by mistake."""
+    EcoLogits.init(providers=["openai"])
+    official = openai_client(api)
+    compatible = openai_client(api, base_url="https://llm.example.com/v1")
+    for client, asks in ((official, True), (compatible, False), (official, True), (compatible, False)):
+        list(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True))
+        assert ("stream_options" in api.last_body) is asks, client.base_url
+    official.base_url = "https://gateway.example.com/v1"  # a new URL object: decided again
+    list(official.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True))
+    assert "stream_options" not in api.last_body
+    assert [r.output_tokens for r in records] == [8, 7, 8, 7, 7]  # the usage chunk, else the counted deltas
+
+
+def test_the_base_url_the_tracer_reads_is_the_clients() -> None:
+    """The tracer reads ``_base_url`` (the ``base_url`` property imports a module on every read): they
+    must be the same object in the installed SDK, sync and async."""
+    import openai
+
+    for client in (openai.OpenAI(api_key="sk-test"), openai.AsyncOpenAI(api_key="sk-test")):
+        assert client._base_url is client.base_url
+        client.base_url = "https://gateway.example.com/v1"
+        assert client._base_url is client.base_url and client.base_url.host == "gateway.example.com"
+
+
 # -- failures ----------------------------------------------------------------------------------------------
 
 

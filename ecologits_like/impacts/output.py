@@ -324,7 +324,9 @@ class ImpactsOutput(BaseModel):
     # ``deferred`` and ``lazy`` return an output whose fields are built the first time anything
     # reads them (an attribute, ``model_dump``, ``==``, ``repr``, pickling, copying...). Until then
     # its ``__dict__`` slot holds only the fields already read and the builder waits in
-    # ``__pydantic_private__`` (unused by this model); every way in goes through ``__dict__`` (a
+    # ``__pydantic_private__`` (unused by this model): a ``_Deferred``, a :class:`FieldSource`, or
+    # ``(FieldSource subclass, *its arguments)``, the source not built yet (a tuple costs a traced
+    # call less than an object: see ``lazy_estimate``); every way in goes through ``__dict__`` (a
     # property below: it completes the output), ``__getattr__`` (fields missing from the slot) or
     # the overrides that read the private slot first.
 
@@ -364,6 +366,8 @@ class ImpactsOutput(BaseModel):
                 _set_fields_set(self, _get_fields_set(built))
                 fields = built.__dict__  # a throwaway object: take its dict over
             else:
+                if type(pending) is tuple:  # the source not built yet (see ``lazy_estimate``)
+                    pending = pending[0](*pending[1:])
                 fields = pending.complete(_get_dict(self))
         except Exception as exc:  # never raise from reading an attribute: say it in errors, log it once
             self._fail(exc)
@@ -398,6 +402,9 @@ class ImpactsOutput(BaseModel):
             return super().__getattr__(name)  # type: ignore[misc]
         if type(pending) is not _Deferred and name in _OUTPUT_FIELDS:
             try:
+                if type(pending) is tuple:  # the source not built yet (see ``lazy_estimate``): kept for the next read
+                    pending = pending[0](*pending[1:])
+                    _set_private(self, pending)
                 return pending.field(name, _get_dict(self))
             except Exception as exc:
                 self._fail(exc)

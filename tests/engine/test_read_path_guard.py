@@ -1,7 +1,8 @@
 """The scalar engine's read path, guarded by counting Python calls instead of timing them (cannot flake).
 
 What the counts stand for: a repeated ``estimate()`` makes two calls (itself, and ``lazy_estimate``
-building the field source and the output); the first read of one indicator computes the whole estimate in one pass and builds
+building the output, which keeps its field source's arguments); the first read of one indicator
+makes the field source, which computes the whole estimate in one pass, and builds
 that indicator only; every further indicator costs the attribute hook, the field lookup, its value
 and its model; reading everything builds each of the fourteen models once.
 """
@@ -54,9 +55,9 @@ def test_the_first_read_computes_everything_once_and_builds_one_model() -> None:
     energy, counts = _calls(lambda: out.energy)
     assert counts == {
         "output:__getattr__": 1,
-        "lazy:field": 1,
-        "lazy:_computed": 1,
+        "lazy:__init__": 1,  # the field source, made now: it computes everything
         "compiled:evaluate_indicators": 1,  # every indicator of the three scenarios
+        "lazy:field": 1,
         "lazy:_value": 1,
         "output:build": 1,  # the Energy model
     }, counts

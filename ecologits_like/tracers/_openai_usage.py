@@ -34,7 +34,7 @@ from typing import Any
 
 from ecologits_like.tracers._core import Tally
 
-__all__ = ["HiddenUsageCatcher", "install", "usage_from_chunk"]
+__all__ = ["HiddenUsageCatcher", "install", "usage_from_event"]
 
 
 class _Raised:
@@ -78,19 +78,26 @@ async def _arelay(events: AsyncIterator[Any], held: list[Any]) -> AsyncIterator[
             await aclose()
 
 
-def usage_from_chunk(tally: Tally, data: str) -> bool:
-    """Record the usage of a usage-only chat chunk given as its JSON text; ``False`` for anything else.
+#: ``json.loads`` without its two Python layers and whitespace matching (about 2 µs of the usage
+#: chunk's 8 on a 2-core VM): the same C scanner, and a text with anything after the object is refused.
+_decode = json.JSONDecoder().raw_decode
 
-    A usage-only chunk is a JSON object with ``"choices": []``, a ``usage`` object with an integer
-    ``completion_tokens`` and no ``error``. Reads the same fields as ``tracers.openai._chat_usage``.
+
+def usage_from_event(tally: Tally, event: Any) -> bool:
+    """Record the usage of an SSE event carrying a usage-only chat chunk; ``False`` for anything else.
+
+    Only a plain data event (no ``event:`` name, which marks other payloads) whose data is exactly a
+    JSON object with ``"choices": []``, a ``usage`` object with an integer ``completion_tokens`` and
+    no ``error`` is taken. Reads the same fields as ``tracers.openai._chat_usage``. Never raises.
     """
-    if not data.startswith("{"):
-        return False
     try:
-        chunk = json.loads(data)
-    except ValueError:
+        data = event.data
+        if event.event is not None or type(data) is not str or not data.startswith("{"):
+            return False
+        chunk, end = _decode(data)
+    except Exception:  # not JSON, or an unexpected event shape: the SDK deals with it as it would have
         return False
-    if type(chunk) is not dict or chunk.get("choices") != [] or "error" in chunk:
+    if end != len(data) or type(chunk) is not dict or chunk.get("choices") != [] or "error" in chunk:
         return False
     usage = chunk.get("usage")
     if type(usage) is not dict:
@@ -121,12 +128,12 @@ class HiddenUsageCatcher:
 
     __slots__ = ("_decoder", "_events", "_held")
 
-    def __init__(self, decoder: Any) -> None:
-        self._decoder = decoder
-        #: The decoder's event iterator, once the SDK has asked for it (``None`` before: not engaged).
-        self._events: Any = None
-        #: What :meth:`take` put back: at most one event or one ``_Raised``.
-        self._held: list[Any] = []
+    #: The SDK's decoder.
+    _decoder: Any
+    #: The decoder's event iterator, once the SDK has asked for it (``None`` before: not engaged).
+    _events: Any
+    #: What :meth:`take` put back: at most one event or one ``_Raised``.
+    _held: list[Any]
 
     # -- the SDK's side: the decoder protocol ------------------------------------------------------
 
@@ -163,7 +170,10 @@ class HiddenUsageCatcher:
         except Exception as exc:  # the SDK's read raises it (its own error mapping applies)
             self._held.append(_Raised(exc))
             return False
-        return self._keep_or_put_back(tally, event)
+        if usage_from_event(tally, event):
+            return True
+        self._held.append(event)
+        return False
 
     async def atake(self, tally: Tally) -> bool:
         """The async twin of :meth:`take`."""
@@ -177,15 +187,8 @@ class HiddenUsageCatcher:
         except Exception as exc:
             self._held.append(_Raised(exc))
             return False
-        return self._keep_or_put_back(tally, event)
-
-    def _keep_or_put_back(self, tally: Tally, event: Any) -> bool:
-        try:
-            # A plain data event (no ``event:`` name, which marks other payloads) carrying the usage chunk.
-            if event.event is None and type(event.data) is str and usage_from_chunk(tally, event.data):
-                return True
-        except Exception:  # an unexpected event shape: the SDK deals with it as it would have
-            pass
+        if usage_from_event(tally, event):
+            return True
         self._held.append(event)
         return False
 
@@ -195,6 +198,10 @@ def install(stream: Any) -> HiddenUsageCatcher | None:
     decoder = getattr(stream, "_decoder", None)
     if decoder is None or not (hasattr(decoder, "iter_bytes") or hasattr(decoder, "aiter_bytes")):
         return None
-    catcher = HiddenUsageCatcher(decoder)
+    # Built without an ``__init__``: a Python frame less per stream.
+    catcher = HiddenUsageCatcher.__new__(HiddenUsageCatcher)
+    catcher._decoder = decoder
+    catcher._events = None
+    catcher._held = []
     stream._decoder = catcher
     return catcher

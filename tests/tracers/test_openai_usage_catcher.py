@@ -12,7 +12,7 @@ import asyncio
 import json
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
-from types import FrameType
+from types import FrameType, SimpleNamespace
 from typing import Any
 
 import httpx2
@@ -289,7 +289,8 @@ def test_another_sdk_layout_falls_back_to_the_parsed_chunk(
     if layout == "no-decoder":
         monkeypatch.setattr(_openai_usage, "install", lambda stream: None)
     else:  # a catcher the SDK never engages: it has no events to take from
-        monkeypatch.setattr(_openai_usage, "install", lambda stream: _openai_usage.HiddenUsageCatcher(stream._decoder))
+        install = _openai_usage.install  # put in a stand-in for the stream, not in the stream itself
+        monkeypatch.setattr(_openai_usage, "install", lambda stream: install(SimpleNamespace(_decoder=stream._decoder)))
     api = FakeAPI()
 
     def run() -> tuple[list[str], type[BaseException] | None, list[Any]]:
@@ -313,12 +314,26 @@ def test_another_sdk_layout_falls_back_to_the_parsed_chunk(
         '{"choices": [], "usage": {"completion_tokens": 3.5}}',
         '{"choices": [], "usage": {"completion_tokens": 3, "prompt_tokens": "5"}}',
         '{"choices": [], "usage": {"completion_tokens": 3}, "error": {"message": "x"}}',
+        '{"choices": [], "usage": {"completion_tokens": 3}} {"more": 1}',  # json.loads refuses it too
+        '{"choices": [], "usage": {"completion_tokens": 3}}\n',  # json.loads would take it: the SDK does
     ],
 )
 def test_only_a_well_formed_usage_only_chunk_is_taken(data: str) -> None:
     tally = Tally()
-    assert _openai_usage.usage_from_chunk(tally, data) is False
+    assert _openai_usage.usage_from_event(tally, SimpleNamespace(event=None, data=data)) is False
     assert (tally.output_tokens, tally.input_tokens, tally.model) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        SimpleNamespace(event="error", data='{"choices": [], "usage": {"completion_tokens": 3}}'),
+        SimpleNamespace(event=None, data=b'{"choices": [], "usage": {"completion_tokens": 3}}'),
+        SimpleNamespace(data='{"choices": [], "usage": {"completion_tokens": 3}}'),  # no ``event`` at all
+    ],
+)
+def test_only_a_plain_data_event_is_taken(event: Any) -> None:
+    assert _openai_usage.usage_from_event(Tally(), event) is False
 
 
 def test_a_usage_only_chunk_is_read_like_the_parsed_one() -> None:
@@ -336,7 +351,7 @@ def test_a_usage_only_chunk_is_read_like_the_parsed_one() -> None:
         }
     )
     tally = Tally()
-    assert _openai_usage.usage_from_chunk(tally, data) is True
+    assert _openai_usage.usage_from_event(tally, SimpleNamespace(event=None, data=data)) is True
     assert (tally.output_tokens, tally.input_tokens, tally.cached_input_tokens, tally.reasoning_tokens) == (8, 19, 4, 2)
     assert tally.model == "gpt-4o-mini-2024-07-18"
 

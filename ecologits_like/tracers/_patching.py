@@ -17,9 +17,10 @@ task (an SDK method calling another patched one: ``huggingface_hub``'s ``text_ge
 itself, ``mistralai``'s ``chat.parse`` calling ``chat.complete``) goes straight through, so one
 request is counted once, by the outermost call. Only the methods declared to do that
 (``Target.nests``) mark their call as running: a context variable's set and reset cost 2-5 µs
-inside a real SDK call. The tracer tests run with :func:`detect_nesting` on, which makes every
-patched method mark its call and records any call nested in an undeclared one, so a change of an
-SDK's internals that would count one request twice fails them.
+inside a real SDK call. The others read the mark only while a marked call is running somewhere
+(``_marked``). The tracer tests run with :func:`detect_nesting` on, which makes every patched
+method mark its call and records any call nested in an undeclared one, so a change of an SDK's
+internals that would count one request twice fails them.
 
 Patching never imports an SDK module: a target whose module is already imported is patched at
 once; the others are patched by a post-import hook the moment the SDK imports that module (SDKs
@@ -73,6 +74,12 @@ _lock = threading.RLock()
 # The provider whose traced call (of a target declared ``nests``) is running in this thread / task:
 # nested calls of that provider pass through.
 _active: contextvars.ContextVar[str | None] = contextvars.ContextVar("ecologits_like_active_call", default=None)
+# One entry per call that set ``_active`` and has not returned yet, in any thread or task: a traced
+# call reads the context variable only while the list is not empty, since ``ContextVar.get()`` and
+# the comparison cost about 2 µs of every traced call inside a real SDK call (caches cold), a list's
+# truth value next to nothing. ``append`` and ``pop`` are atomic under the GIL. (A task that a marked
+# call spawned and that outlives it inherits the mark but is then traced: no SDK does that.)
+_marked: list[None] = []
 # (outer target, inner target) of calls nested in an undeclared target, while detect_nesting is on.
 _nesting_log: list[tuple[str, str]] | None = None
 
@@ -173,10 +180,11 @@ def _plain_call_wrapper(spec: ProviderSpec, target: Target, original: FunctionTy
         async def traced_async(*args: Any, **kwargs: Any) -> Any:
             if state.config is None:
                 return await original(*args, **kwargs)
-            outer = _active.get()
-            if outer == name:  # inside a traced call of this provider: counted there
-                _nested(outer, target)
-                return await original(*args, **kwargs)
+            if _marked:
+                outer = _active.get()
+                if outer == name:  # inside a traced call of this provider: counted there
+                    _nested(outer, target)
+                    return await original(*args, **kwargs)
             requested: Any = kwargs.get("model")
             tally = None
             if (requested is None and model_elsewhere) or (prepares and kwargs.get("stream") is True):
@@ -190,9 +198,11 @@ def _plain_call_wrapper(spec: ProviderSpec, target: Target, original: FunctionTy
             else:
                 token = _active.set(mark)
                 start = perf_counter()
+                _marked.append(None)
                 try:
                     result = await original(*args, **kwargs)
                 finally:
+                    _marked.pop()
                     _active.reset(token)
             return on_response(name, shape, requested if type(requested) is str else None, start, tally, result)
 
@@ -209,10 +219,11 @@ def _plain_call_wrapper(spec: ProviderSpec, target: Target, original: FunctionTy
     def traced(*args: Any, **kwargs: Any) -> Any:
         if state.config is None:
             return original(*args, **kwargs)
-        outer = _active.get()
-        if outer == name:  # inside a traced call of this provider: counted there
-            _nested(outer, target)
-            return original(*args, **kwargs)
+        if _marked:
+            outer = _active.get()
+            if outer == name:  # inside a traced call of this provider: counted there
+                _nested(outer, target)
+                return original(*args, **kwargs)
         requested: Any = kwargs.get("model")
         tally = None
         if (requested is None and model_elsewhere) or (prepares and kwargs.get("stream") is True):
@@ -226,9 +237,11 @@ def _plain_call_wrapper(spec: ProviderSpec, target: Target, original: FunctionTy
         else:
             token = _active.set(mark)
             start = perf_counter()
+            _marked.append(None)
             try:
                 result = original(*args, **kwargs)
             finally:
+                _marked.pop()
                 _active.reset(token)
         return on_response(name, shape, requested if type(requested) is str else None, start, tally, result)
 
@@ -245,15 +258,18 @@ def _call_wrapper(spec: ProviderSpec, target: Target) -> Callable[..., Any]:
         async def traced_async(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
             if state.config is None:
                 return await wrapped(*args, **kwargs)
-            outer = _active.get()
-            if outer == name:  # inside a traced call of this provider: counted there
-                _nested(outer, target)
-                return await wrapped(*args, **kwargs)
+            if _marked:
+                outer = _active.get()
+                if outer == name:  # inside a traced call of this provider: counted there
+                    _nested(outer, target)
+                    return await wrapped(*args, **kwargs)
             call = _start(name, shape, instance, kwargs)
             token = _active.set(mark)
+            _marked.append(None)
             try:
                 result = await wrapped(*args, **kwargs)
             finally:
+                _marked.pop()
                 _active.reset(token)
             return result if call is None else call.on_response(result)
 
@@ -262,15 +278,18 @@ def _call_wrapper(spec: ProviderSpec, target: Target) -> Callable[..., Any]:
     def traced(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if state.config is None:
             return wrapped(*args, **kwargs)
-        outer = _active.get()
-        if outer == name:  # inside a traced call of this provider: counted there
-            _nested(outer, target)
-            return wrapped(*args, **kwargs)
+        if _marked:
+            outer = _active.get()
+            if outer == name:  # inside a traced call of this provider: counted there
+                _nested(outer, target)
+                return wrapped(*args, **kwargs)
         call = _start(name, shape, instance, kwargs)
         token = _active.set(mark)
+        _marked.append(None)
         try:
             result = wrapped(*args, **kwargs)
         finally:
+            _marked.pop()
             _active.reset(token)
         return result if call is None else call.on_response(result)
 

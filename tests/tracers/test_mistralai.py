@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ from mistralai.client.models import ChatCompletionResponse
 from mistralai.client.utils.eventstreaming import EventStream, EventStreamAsync
 
 from ecologits_like import EcoLogits
+from ecologits_like.tracers import _patching
 from ecologits_like.tracers.mistralai import LAYOUTS, SPEC, locate
 from tests.tracers.conftest import assert_matches_estimate, only, run, wire, wire_json
 
@@ -153,6 +155,49 @@ def test_parse_is_traced_once(api: MistralAPI, records: list[Any]) -> None:
     parsed = client(api).chat.parse(response_format=Greeting, model=MODEL, messages=MESSAGES)
     assert parsed.choices[0].message.parsed == Greeting(text="Bonjour")
     assert parsed.impacts is only(records).impacts  # parse -> complete: one request, one record
+
+
+def test_a_call_from_another_thread_while_parse_runs_is_traced_on_its_own(api: MistralAPI, records: list[Any]) -> None:
+    class Greeting(pydantic.BaseModel):
+        text: str
+
+    parsed_body = {
+        **wire_json("mistral_chat.json"),
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": '{"text": "Bonjour"}'}, "finish_reason": "stop"}
+        ],
+    }
+    beside: list[Any] = []
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        if not beside:  # parse's request: another thread makes its own call meanwhile
+            assert _patching._marked  # parse marked its call as running
+            thread = threading.Thread(
+                target=lambda: beside.append(client(api).chat.complete(model=MODEL, messages=MESSAGES))
+            )
+            beside.append(None)
+            thread.start()
+            thread.join(10)
+            return httpx2.Response(200, json=parsed_body)
+        return httpx2.Response(200, json=wire_json("mistral_chat.json"))
+
+    api.override = answer
+    EcoLogits.init(providers=["mistralai"])
+    parsed = client(api).chat.parse(response_format=Greeting, model=MODEL, messages=MESSAGES)
+    other = beside[1]
+    assert [r.impacts for r in records] == [other.impacts, parsed.impacts]  # two requests, two records
+    assert other.impacts is not parsed.impacts and _patching._marked == []
+
+
+def test_a_failing_parse_leaves_no_mark(api: MistralAPI, records: list[Any]) -> None:
+    class Greeting(pydantic.BaseModel):
+        text: str
+
+    api.override = lambda _: httpx2.Response(500, json={"message": "nope", "type": "error"})
+    EcoLogits.init(providers=["mistralai"])
+    with pytest.raises(SDKError):
+        client(api).chat.parse(response_format=Greeting, model=MODEL, messages=MESSAGES)
+    assert _patching._marked == [] and records == []
 
 
 def test_unknown_model_lands_in_errors(api: MistralAPI, records: list[Any]) -> None:

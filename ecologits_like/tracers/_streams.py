@@ -32,7 +32,6 @@ takes ``finish_request``'s common case inline.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import sys
 import time
@@ -202,12 +201,14 @@ class _Tap:
         the context where the stream was created.
 
         Nothing here stores ``self`` anywhere (no resurrection). At interpreter shutdown, modules
-        may be half torn down and sinks closed: record nothing rather than fail noisily.
+        may be half torn down (their globals ``None``) and sinks closed: record nothing rather than
+        fail noisily.
         """
-        if self.done or self.last is _NOTHING or sys.is_finalizing():
-            return
-        with contextlib.suppress(BaseException):  # a finaliser must never raise
-            self.context.run(self.finalize, True)
+        try:
+            if not (self.done or self.last is _NOTHING or sys.is_finalizing()):
+                self.context.run(self.finalize, True)
+        except BaseException:  # a finaliser must never raise
+            pass
 
 
 class _SyncTap(_Tap):

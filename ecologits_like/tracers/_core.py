@@ -502,7 +502,9 @@ def on_response(
     in a tight loop. A complete response (the common case) therefore needs no :class:`Call`: the
     path is this function, the provider's ``extract`` and the deferred estimate
     (``lazy_estimate``), its plan found in the table of the current settings; :func:`finish_request`
-    runs when there is more to do (records to build, a warning to add, a plan to resolve). A stream
+    runs when there is more to do (records to build, a warning to add, a plan to resolve). The sync
+    request wrappers handle the commonest case themselves (see ``_patching._plain_call_wrapper``)
+    and call this function for everything else. A stream
     goes straight to its proxy, whose tap holds what its end needs; a raw response gets a :class:`Call`.
     """
     latency = time.perf_counter() - start

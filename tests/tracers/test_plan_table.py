@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 import warnings
 from types import SimpleNamespace
@@ -67,9 +68,15 @@ def test_registering_replacing_and_removing_a_model_reach_the_next_traced_call(
 
 
 def _fixed_latency(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
-    """Every traced call starts at t=100 s and ends ``seconds`` later (the tracer's two clock reads)."""
-    monkeypatch.setattr(_patching, "perf_counter", lambda: 100.0)
-    monkeypatch.setattr(_core, "time", SimpleNamespace(perf_counter=lambda: 100.0 + seconds, time=time.time))
+    """Each reading of the tracer's clock is ``seconds`` after the one before: a call ends ``seconds``
+    after it starts, whichever module reads its end."""
+    readings = itertools.count()
+
+    def clock() -> float:
+        return 100.0 + seconds * next(readings)
+
+    monkeypatch.setattr(_patching, "perf_counter", clock)
+    monkeypatch.setattr(_core, "time", SimpleNamespace(perf_counter=clock, time=time.time))
 
 
 @pytest.mark.parametrize("collected", [False, True], ids=["nobody collects records", "a sink collects records"])

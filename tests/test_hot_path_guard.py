@@ -8,8 +8,8 @@
   ``on_chunk`` and a relay step of the SSE events), and the SDK
   parses only the chunks the caller sees, not the usage chunk the tracer asked for (counted with
   ``sys.setprofile`` over 1,000 chunks through the real client).
-* Per traced (non-streaming) call, at most 5 Python calls into ``ecologits_like`` and no output
-  model built before the impacts are read.
+* Per traced (non-streaming) call (OpenAI chat, Mistral), at most 3 Python calls into
+  ``ecologits_like`` and no output model built before the impacts are read.
 * ``estimate_from_plan`` never runs pydantic validation (``BaseModel.__init__`` / ``model_validate``).
 * Cold start: ``import ecologits_like; EcoLogits.init(providers=["openai"])`` imports neither numpy
   nor the engine nor any ``openai`` module that ``import openai`` alone does not import (checked in
@@ -448,3 +448,33 @@ def test_traced_call_builds_the_output_only_when_read(monkeypatch: pytest.Monkey
     # one shows here.
     assert sum(counts.values()) <= 3, " ".join(sorted(k.rsplit("/", 1)[-1] for k in counts))
     assert any(k.endswith(":evaluate_indicators") for k in read) and responses[0].impacts.energy.value > 0
+
+
+def test_traced_mistral_call_makes_three_calls_of_ours(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mistralai.client import Mistral
+
+    from ecologits_like import _sinks
+    from tests.tracers.conftest import wire_json
+
+    monkeypatch.setattr(_sinks, "_sinks", ())  # nobody collects records: the call itself is counted
+    body = wire_json("mistral_chat.json")
+    client = Mistral(
+        api_key="test-key",
+        server_url="https://api.mistral.ai",
+        client=httpx2.Client(transport=httpx2.MockTransport(lambda request: httpx2.Response(200, json=body))),
+        retry_config=None,
+    )
+    EcoLogits.init(providers=["mistralai"])
+    try:
+
+        def call() -> Any:
+            return client.chat.complete(model="mistral-small-latest", messages=[{"role": "user", "content": "hi"}])
+
+        call()  # the first call of a response class goes through the response handler, which classifies it
+        responses: list[Any] = []
+        counts = _count_calls(lambda: responses.append(call()), lambda f: f.startswith(PACKAGE))
+    finally:
+        EcoLogits.uninstrument()
+    # The patched method, mistralai's extract and lazy_estimate (see the OpenAI guard above).
+    assert sum(counts.values()) <= 3, " ".join(sorted(k.rsplit("/", 1)[-1] for k in counts))
+    assert responses[0].impacts.energy.value > 0

@@ -53,12 +53,13 @@ def _chat_sse(n: int) -> bytes:
     return "".join(parts).encode()
 
 
-def _count_calls(fn: Callable[[], Any], where: Callable[[str], bool]) -> dict[str, int]:
-    """Python function calls made while ``fn`` runs, by ``file:function``, for files ``where`` accepts."""
+def _count_calls(fn: Callable[[], Any], where: Callable[[str], bool], kind: str = "call") -> dict[str, int]:
+    """Python function calls made while ``fn`` runs, by ``file:function``, for files ``where`` accepts
+    (``kind="c_call"``: the C functions called from those files' functions, by caller)."""
     counts: dict[str, int] = {}
 
     def profile(frame: FrameType, event: str, arg: Any) -> None:
-        if event == "call":
+        if event == kind:
             filename = frame.f_code.co_filename
             if where(filename):
                 key = f"{filename}:{frame.f_code.co_name}"
@@ -257,23 +258,6 @@ def _calls_by_side(fn: Callable[[], Any]) -> tuple[dict[str, int], int]:
     return ours, other
 
 
-def _c_calls_from_ours(fn: Callable[[], Any]) -> int:
-    """C functions and methods called from ``ecologits_like``'s frames while ``fn`` runs."""
-    calls = 0
-
-    def profile(frame: FrameType, event: str, arg: Any) -> None:
-        nonlocal calls
-        if event == "c_call" and frame.f_code.co_filename.startswith(PACKAGE):
-            calls += 1
-
-    sys.setprofile(profile)
-    try:
-        fn()
-    finally:
-        sys.setprofile(None)
-    return calls
-
-
 #: C calls per event that a shape's ``on_chunk`` makes: Hugging Face's chunks are dicts read with ``.get``.
 _C_CALLS_PER_EVENT = {"huggingface_hub.chat": 4}
 
@@ -294,7 +278,7 @@ def test_each_provider_stream_costs_two_calls_per_event_and_no_sdk_work(
     try:
         consume()  # warm-up: the first traced call imports the engine
         ours, other = _calls_by_side(consume)
-        c_calls = _c_calls_from_ours(consume)
+        c_calls = sum(_count_calls(consume, lambda f: f.startswith(PACKAGE), kind="c_call").values())
     finally:
         EcoLogits.uninstrument()
     # No C call per event but those a shape needs (a method call such as ``str.endswith`` per

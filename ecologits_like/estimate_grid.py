@@ -7,7 +7,7 @@ The same engine functions as :func:`ecologits_like.estimate` run over numpy arra
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -140,6 +140,29 @@ def _token_list(name: str, value: int | Sequence[int]) -> list[int]:
     return [check_tokens(name, t) for t in items]
 
 
+def _token_array(name: str, value: int | Sequence[int]) -> Array:
+    """The token counts ``value`` holds, as floats, checked as :func:`check_tokens` checks each one.
+
+    A one-dimensional integer numpy array or a ``range`` (the usual grid axes) is checked with array
+    operations: checking a 100,000-point axis count by count took about half of a 10-model grid.
+    Anything else goes count by count.
+    """
+    if isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype.kind in "iu":
+        if value.size == 0:
+            raise ValueError(f"{name} must hold at least one token count")
+        negative = np.flatnonzero(value < 0)
+        if negative.size:
+            check_tokens(name, value[negative[0]])  # raises the error of the first negative count
+        return value.astype(np.float64)
+    if isinstance(value, range):
+        if len(value) == 0:
+            raise ValueError(f"{name} must hold at least one token count")
+        if min(value[0], value[-1]) < 0:
+            check_tokens(name, next(t for t in value if t < 0))
+        return np.arange(value.start, value.stop, value.step, dtype=np.float64)
+    return np.array(_token_list(name, value), dtype=np.float64)
+
+
 def _per_scenario(name: str, value: int | Sequence[int], count: int) -> list[int]:
     """One token count for every scenario, or one per scenario."""
     values = _token_list(name, value)
@@ -153,9 +176,13 @@ def _per_scenario(name: str, value: int | Sequence[int], count: int) -> list[int
 def _input_scenarios(
     input_tokens: int | Sequence[int], cached_input_tokens: int | Sequence[int], count: int
 ) -> tuple[Array, Array]:
+    if isinstance(input_tokens, (int, np.integer)) and isinstance(cached_input_tokens, (int, np.integer)):
+        # One prompt for every scenario (the default, none): checked once, not once per scenario.
+        prompt, cached = check_input_tokens(input_tokens, cached_input_tokens)
+        return np.full(count, float(prompt)), np.full(count, float(cached))
     prompts = _per_scenario("input_tokens", input_tokens, count)
-    cached = _per_scenario("cached_input_tokens", cached_input_tokens, count)
-    pairs = [check_input_tokens(p, c) for p, c in zip(prompts, cached, strict=True)]
+    cached_counts = _per_scenario("cached_input_tokens", cached_input_tokens, count)
+    pairs = [check_input_tokens(p, c) for p, c in zip(prompts, cached_counts, strict=True)]
     return (
         np.array([p for p, _ in pairs], dtype=np.float64),
         np.array([c for _, c in pairs], dtype=np.float64),
@@ -165,7 +192,7 @@ def _input_scenarios(
 def _as_scenarios(
     output_tokens: int | Sequence[int], request_latency: float | Sequence[float | None] | None
 ) -> tuple[Array, Array]:
-    tokens = np.array(_token_list("output_tokens", output_tokens), dtype=np.float64)
+    tokens = _token_array("output_tokens", output_tokens)
     if request_latency is None or isinstance(request_latency, (int, float)):
         latency = np.full(tokens.shape, check_latency(request_latency))
     else:
@@ -236,6 +263,25 @@ def _indicators(result: RequestImpacts) -> dict[str, Array]:
     }
 
 
+def _placer(rows: list[int], shape: tuple[int, int]) -> Callable[[Array], Array]:
+    """Puts an indicator computed for the estimated models (``rows`` of the grid) into a new array of the
+    whole grid's ``shape``, ``nan`` in the other rows. Every array is new: indicators computed as one
+    (``energy`` and ``usage_energy``) must not share memory in the grid."""
+    if len(rows) == shape[0]:  # every model estimated: one copy, no ``nan`` fill and no row indexing
+
+        def placed(array: Array) -> Array:
+            return np.array(np.broadcast_to(array, shape))
+
+        return placed
+
+    def placed_in_rows(array: Array) -> Array:
+        grid = np.full(shape, np.nan)
+        grid[rows] = np.broadcast_to(array, (len(rows), shape[1]))
+        return grid
+
+    return placed_in_rows
+
+
 def estimate_grid(
     models: Sequence[tuple[str, str]],
     output_tokens: int | Sequence[int],
@@ -295,23 +341,24 @@ def estimate_grid(
             warnings[index] = list(plan.warnings)
 
     shape = (len(pairs), len(tokens))
-    low = {name: np.full(shape, np.nan) for name in INDICATORS}
-    high = {name: np.full(shape, np.nan) for name in INDICATORS}
-    central = {name: np.full(shape, np.nan) for name in INDICATORS}
-    if plans:
-        for side, target in ((0, low), (2, high)):
-            values = _indicators(_run(plans, tokens, latency, prompts, cached, side))
-            for name, array in values.items():
-                target[name][rows] = np.broadcast_to(array, (len(rows), len(tokens)))
+    if not plans:
+        low = {name: np.full(shape, np.nan) for name in INDICATORS}
+        high = {name: np.full(shape, np.nan) for name in INDICATORS}
+        central = {name: np.full(shape, np.nan) for name in INDICATORS}
+    else:
+        placed = _placer(rows, shape)
+        low, high = (
+            {
+                name: placed(array)
+                for name, array in _indicators(_run(plans, tokens, latency, prompts, cached, side)).items()
+            }
+            for side in (0, 2)
+        )
         if any(p.central is not None for p in plans):
             values = _indicators(_run(plans, tokens, latency, prompts, cached, 1))
-            for name, array in values.items():
-                central[name][rows] = np.clip(
-                    np.broadcast_to(array, (len(rows), len(tokens))), low[name][rows], high[name][rows]
-                )
-        else:
-            for name in INDICATORS:
-                central[name][rows] = (low[name][rows] + high[name][rows]) / 2
+            central = {name: np.clip(placed(array), low[name], high[name]) for name, array in values.items()}
+        else:  # the midpoint; ``nan`` stays ``nan`` in the rows of failed models
+            central = {name: (low[name] + high[name]) / 2 for name in INDICATORS}
     return ImpactsGrid(
         models=[(p, m) for p, m in pairs],
         output_tokens=tokens,

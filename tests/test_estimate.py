@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from ecologits_like import ImpactsOutput, RangeValue, estimate
 from ecologits_like._plan import clear_plan_cache, get_plan, remembered_plan
-from ecologits_like.estimate_grid import INDICATORS, estimate_grid
+from ecologits_like.estimate_grid import INDICATORS, ImpactsGrid, estimate_grid
 from ecologits_like.impacts.compose import llm_impacts
 from ecologits_like.registry import get_registry
 
@@ -399,3 +399,49 @@ def test_grid_validates_its_arguments() -> None:
         estimate_grid(MODELS, [1, 2], input_tokens=[10, 1], cached_input_tokens=2)
     with pytest.raises(ValueError, match="methodology must be one of"):
         estimate_grid(MODELS, 1, methodology="EcoLogits")
+
+
+def _grids_equal(a: ImpactsGrid, b: ImpactsGrid) -> bool:
+    return all(
+        np.array_equal(getattr(a, part)[name], getattr(b, part)[name], equal_nan=True)
+        for part in ("low", "high", "central")
+        for name in INDICATORS
+    ) and np.array_equal(a.output_tokens, b.output_tokens)
+
+
+@pytest.mark.parametrize("with_unknown_model", [False, True])
+def test_grid_axes_as_numpy_arrays_or_ranges_give_the_grid_of_the_list(with_unknown_model: bool) -> None:
+    models = [*MODELS, ("openai", "not-a-model")] if with_unknown_model else MODELS
+    listed = estimate_grid(models, [0, 3, 6, 9], input_tokens=40, cached_input_tokens=10)
+    for axis in (np.arange(0, 12, 3), np.arange(0, 12, 3, dtype=np.uint16), range(0, 12, 3), np.array([0, 3, 6, 9])):
+        assert _grids_equal(estimate_grid(models, axis, input_tokens=40, cached_input_tokens=10), listed), axis
+
+
+@pytest.mark.parametrize("with_unknown_model", [False, True])
+def test_grid_indicators_never_share_memory(with_unknown_model: bool) -> None:
+    models = [*MODELS, ("openai", "not-a-model")] if with_unknown_model else MODELS
+    grid = estimate_grid(models, np.arange(1, 5))
+    arrays = [grid_part[name] for grid_part in (grid.low, grid.high, grid.central) for name in INDICATORS]
+    assert not any(np.shares_memory(a, b) for i, a in enumerate(arrays) for b in arrays[i + 1 :])
+    grid.low["energy"][0, 0] = -1.0  # the caller's to change: nothing else moves
+    assert grid.low["usage_energy"][0, 0] != -1.0
+
+
+def test_grid_checks_numpy_and_range_axes_as_it_checks_lists() -> None:
+    for axis in ([5, -3, -4], np.array([5, -3, -4]), range(5, -5, -8)):
+        with pytest.raises(ValueError, match=r"^output_tokens must be a non-negative integer, got -3$"):
+            estimate_grid(MODELS, axis)  # type: ignore[arg-type]
+    for empty in (np.array([], dtype=np.int64), range(0)):
+        with pytest.raises(ValueError, match="output_tokens must hold at least one token count"):
+            estimate_grid(MODELS, empty)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"output_tokens must be a non-negative integer, got np.float64\(1.5\)"):
+        estimate_grid(MODELS, np.array([1.5]))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="output_tokens must be a non-negative integer"):
+        estimate_grid(MODELS, np.array([True, False]))  # type: ignore[arg-type]
+    with pytest.raises(
+        ValueError,
+        match=r"cached_input_tokens must be at most input_tokens .* got cached_input_tokens=9 > input_tokens=2",
+    ):
+        estimate_grid(MODELS, np.arange(1, 4), input_tokens=2, cached_input_tokens=9)
+    with pytest.raises(TypeError, match=r"input_tokens must be a non-negative integer, got True"):
+        estimate_grid(MODELS, np.arange(1, 4), input_tokens=True)

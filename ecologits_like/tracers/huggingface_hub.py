@@ -73,20 +73,27 @@ def extract_chat(response: Any) -> ResponseUsage:
 
 
 def on_chat_chunk(tally: Tally, chunk: Any) -> int:
-    """One ``ChatCompletionStreamOutput``."""
+    """One ``ChatCompletionStreamOutput``.
+
+    Read through its dataclass attributes, not ``dict.get``: an attribute read costs less
+    than a method call on every chunk, and every name read here is a field of the output types, so
+    it always exists (``None`` when the server left it out) and equals the dict's value.
+    """
     if tally.model is None:
-        tally.model = chunk.get("model") or None
-    choices = chunk.get("choices")
+        tally.model = chunk.model or None
+    choices = chunk.choices
     if choices:
-        delta = choices[0].get("delta")
-        if delta and (delta.get("content") or delta.get("reasoning") or delta.get("tool_calls")):
-            tally.counted += 1
-            if tally.output_tokens is None:
+        delta = choices[0].delta
+        if delta and (delta.content or delta.reasoning or delta.tool_calls):
+            counted = tally.counted
+            tally.counted = counted + 1
+            # Named on the first counted chunk only: once a usage count arrived it never goes away.
+            if not counted and tally.output_tokens is None:
                 tally.approximation = APPROX_CHUNKS
-    usage = chunk.get("usage")
-    if usage and usage.get("completion_tokens") is not None:
-        tally.input_tokens = usage.get("prompt_tokens")
-        tally.output_tokens = usage["completion_tokens"]
+    usage = chunk.usage
+    if usage and usage.completion_tokens is not None:
+        tally.input_tokens = usage.prompt_tokens
+        tally.output_tokens = usage.completion_tokens
         tally.approximation = None
         return FINAL
     return PASS

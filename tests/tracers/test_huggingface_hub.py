@@ -14,6 +14,8 @@ from huggingface_hub import AsyncInferenceClient, InferenceClient, set_async_cli
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.inference._generated.types import ChatCompletionOutput, TextGenerationOutput
 from huggingface_hub.utils._http import default_async_client_factory, default_client_factory
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ecologits_like import EcoLogits
 from tests.tracers.conftest import assert_matches_estimate, only, run, wire, wire_json
@@ -333,3 +335,72 @@ def test_uninstrument_removes_the_impacts_attribute(api: HubAPI, records: list[A
     EcoLogits.uninstrument()
     assert "impacts" not in ChatCompletionOutput.__dict__
     assert not hasattr(_hf().chat_completion(MESSAGES, model=MODEL), "impacts") and records == []
+
+
+# -- the chunk reader: attributes read, the same tally as reading the dict -------------------------------
+
+
+def _tally_read_as_a_dict(chunks: list[Any]) -> tuple[Any, ...]:
+    """What the chunk reader must conclude, read through the outputs' dict side (``dict.get``)."""
+    from ecologits_like.tracers.huggingface_hub import APPROX_CHUNKS
+
+    model = output = prompt = approximation = None
+    counted = 0
+    for chunk in chunks:
+        model = model if model is not None else (chunk.get("model") or None)
+        choices = chunk.get("choices")
+        if choices:
+            delta = choices[0].get("delta")
+            if delta and (delta.get("content") or delta.get("reasoning") or delta.get("tool_calls")):
+                counted += 1
+                approximation = APPROX_CHUNKS if output is None else approximation
+        usage = chunk.get("usage")
+        if usage and usage.get("completion_tokens") is not None:
+            prompt, output, approximation = usage.get("prompt_tokens"), usage["completion_tokens"], None
+    return model, counted, output, prompt, approximation
+
+
+_DELTAS = st.sampled_from(
+    [
+        {"role": "assistant", "content": "Hi"},
+        {"role": "assistant", "content": ""},
+        {"role": "assistant", "content": None, "reasoning": "hmm"},
+        {
+            "role": "assistant",
+            "tool_calls": [{"index": 0, "id": "t", "type": "function", "function": {"arguments": "{"}}],
+        },
+        {},
+    ]
+)
+_USAGES = st.sampled_from([None, {"completion_tokens": 7, "prompt_tokens": 3, "total_tokens": 10}])
+_CHUNKS = st.lists(
+    st.builds(
+        lambda delta, usage, model, has_choice: {
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": None}] if has_choice else [],
+            "usage": usage,
+        },
+        _DELTAS,
+        _USAGES,
+        st.sampled_from([MODEL, ""]),
+        st.booleans(),
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_CHUNKS)
+def test_chunk_reader_concludes_what_the_dict_side_says(wire_chunks: list[dict[str, Any]]) -> None:
+    from huggingface_hub.inference._generated.types import ChatCompletionStreamOutput
+
+    from ecologits_like.tracers._core import FINAL, PASS, Tally
+    from ecologits_like.tracers.huggingface_hub import on_chat_chunk
+
+    chunks = [ChatCompletionStreamOutput.parse_obj_as_instance(json.dumps(c)) for c in wire_chunks]
+    tally = Tally()
+    codes = [on_chat_chunk(tally, chunk) for chunk in chunks]
+    assert (tally.model, tally.counted, tally.output_tokens, tally.input_tokens, tally.approximation) == (
+        _tally_read_as_a_dict(chunks)
+    )
+    assert codes == [FINAL if c["usage"] else PASS for c in wire_chunks]

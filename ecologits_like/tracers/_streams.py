@@ -424,7 +424,7 @@ def trace_stream(
 
 
 class TracedStream(_Proxy):
-    """A synchronous SDK stream, traced; made by :func:`traced_stream`.
+    """A synchronous SDK stream, traced; made by :func:`trace_stream`.
 
     Its own state is two slots (wrapt keeps attributes prefixed ``_self_`` on the proxy), and it
     has wrapt's C ``__init__``: a Python ``__init__`` calling ``super().__init__`` and a ``__dict__``
@@ -465,7 +465,7 @@ class TracedStream(_Proxy):
 
 
 class TracedAsyncStream(_Proxy):
-    """An asynchronous SDK stream, traced; made by :func:`traced_async_stream` (slots: see :class:`TracedStream`)."""
+    """An asynchronous SDK stream, traced; made by :func:`trace_stream` (slots: see :class:`TracedStream`)."""
 
     __slots__ = ("_self_tap",)
     _self_tap: _AsyncTap

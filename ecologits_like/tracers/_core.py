@@ -411,13 +411,9 @@ _plain_types: set[type] = set()
 _complete_types: set[type] = set()
 
 
-def aside_types_changed() -> None:
-    """Forget the per-class lookups of :data:`aside_types` (call after changing it)."""
-    forget_response_classes()
-
-
 def forget_response_classes() -> None:
-    """Forget what is known of response classes (when the patched SDKs or their classes change)."""
+    """Forget what is known of response classes: call after changing :data:`aside_types`, and when the
+    patched SDKs or their classes change."""
     _aside_by_type.clear()
     _plain_types.clear()
     _complete_types.clear()

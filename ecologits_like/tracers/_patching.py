@@ -52,7 +52,6 @@ from ecologits_like.tracers._core import (
     Tally,
     Target,
     aside_types,
-    aside_types_changed,
     attach,
     forget_response_classes,
     on_response,
@@ -421,7 +420,7 @@ def _patch_one(spec: ProviderSpec, target: Target, module: ModuleType) -> tuple[
             aside = AsideImpacts()
             setattr(cls, attr, aside)
             aside_types[cls] = aside
-            aside_types_changed()
+            forget_response_classes()
     else:
         if original is _MISSING:
             original_value = getattr(cls, attr, _MISSING)
@@ -493,7 +492,7 @@ def _restore(key: tuple[type, str]) -> None:
     cls, attr = key
     if isinstance(cls.__dict__.get(attr), AsideImpacts):
         aside_types.pop(cls, None)
-        aside_types_changed()
+        forget_response_classes()
     original = _originals.pop(key, _MISSING)
     if original is _MISSING:
         if attr in cls.__dict__:

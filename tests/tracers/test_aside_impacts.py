@@ -87,11 +87,11 @@ def test_a_class_given_aside_impacts_later_is_no_longer_written_into_instance_di
     Late.impacts = aside  # type: ignore[attr-defined]
     _core.aside_types[Late] = aside
     try:
-        _core.aside_types_changed()
+        _core.forget_response_classes()
         assert Late not in _core._plain_types
         second = Late()
         assert _core.attach(second, "aside") and vars(second) == {} and second.impacts == "aside"  # type: ignore[attr-defined]
         assert Late not in _core._plain_types
     finally:
         del _core.aside_types[Late]
-        _core.aside_types_changed()
+        _core.forget_response_classes()

@@ -522,7 +522,8 @@ def on_response(
                 trace = _trace_stream or _load_trace_stream()
                 return trace(response, is_async, provider, shape, requested, start, tally, None)
         try:
-            returned, tokens, input_tokens, cached_input_tokens, reasoning, approximation = shape.extract(response)
+            usage = shape.extract(response)
+            returned, tokens, input_tokens, cached_input_tokens, _, approximation = usage
         except Exception as exc:
             attach(response, _tracer_error(provider, "extract", exc))
             return response
@@ -534,7 +535,6 @@ def on_response(
             # add, nobody collecting records): one Python call less per traced call.
             impacts = lazy_estimate(plan.recipe, tokens, latency, input_tokens, cached_input_tokens)
         else:
-            usage = (returned, tokens, input_tokens, cached_input_tokens, reasoning, approximation)
             impacts = finish_request(
                 provider, requested, Tally.of_response(usage), start, latency, stream=False, partial=False
             )
